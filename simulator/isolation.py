@@ -1,0 +1,130 @@
+"""Per-scenario isolation: a database cloned from a migrated template and a private BullMQ key prefix."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import dataclass
+
+import psycopg
+import redis
+from psycopg import sql
+
+from simulator.schema import apply_schema
+from simulator.urls import database_name, with_database
+
+# Every name the harness creates starts with this, so leftovers are easy to find and prove absent.
+NAME_STEM = "harness"
+
+
+@dataclass(frozen=True)
+class ScenarioEnv:
+    """Where one scenario's data lives: hand these to the simulator and the tools."""
+
+    name: str
+    redis_url: str
+    database_url: str
+    prefix: str
+
+
+def _admin(database_url: str) -> psycopg.Connection:
+    return psycopg.connect(database_url, autocommit=True, connect_timeout=5)
+
+
+def delete_prefix(redis_url: str, prefix: str) -> int:
+    """Remove every key under `prefix:`; returns how many went."""
+    client = redis.Redis.from_url(redis_url)
+    removed = 0
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += int(client.unlink(*batch))
+                batch.clear()
+        if batch:
+            removed += int(client.unlink(*batch))
+    finally:
+        client.close()
+    return removed
+
+
+class Isolation:
+    """Owns one migrated template database and hands out throwaway scenario environments.
+
+    One instance per test session (per xdist worker); names carry a random session token so
+    several sessions can share one pair of servers.
+    """
+
+    def __init__(self, redis_url: str, database_url: str) -> None:
+        self.redis_url = redis_url
+        self.database_url = database_url
+        self.token = secrets.token_hex(4)
+        self.template = f"{NAME_STEM}_{self.token}_template"
+        self._counter = itertools.count(1)
+        self._template_ready = False
+        self.last_setup_seconds = 0.0
+
+    def prepare_template(self) -> None:
+        """Create the template database and apply the app schema to it, once."""
+        if self._template_ready:
+            return
+        with _admin(self.database_url) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.template)))
+        apply_schema(with_database(self.database_url, self.template))
+        self._template_ready = True
+
+    def create(self, label: str = "scenario") -> ScenarioEnv:
+        """A fresh database cloned from the template and an unused key prefix."""
+        self.prepare_template()
+        started = time.perf_counter()
+        number = next(self._counter)
+        name = f"{NAME_STEM}_{self.token}_{number}"
+        with _admin(self.database_url) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                    sql.Identifier(name), sql.Identifier(self.template)
+                )
+            )
+        env = ScenarioEnv(
+            name=label,
+            redis_url=self.redis_url,
+            database_url=with_database(self.database_url, name),
+            prefix=f"{NAME_STEM}-{self.token}-{number}",
+        )
+        self.last_setup_seconds = time.perf_counter() - started
+        return env
+
+    def destroy(self, env: ScenarioEnv) -> None:
+        """Drop the scenario's database (closing any connection left open) and its keys."""
+        database = database_name(env.database_url)
+        with _admin(self.database_url) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        delete_prefix(self.redis_url, env.prefix)
+
+    def close(self) -> None:
+        """Drop the template; after this nothing of the session remains on the servers."""
+        if self._template_ready:
+            with _admin(self.database_url) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.template))
+                )
+            self._template_ready = False
+
+
+def leftovers(redis_url: str, database_url: str, token: str | None = None) -> list[str]:
+    """Names of harness databases and key prefixes still present (for one session token, or any)."""
+    stem = f"{NAME_STEM}_{token}_" if token else f"{NAME_STEM}_"
+    with _admin(database_url) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", (stem,)
+        ).fetchall()
+    found = [f"database {row[0]}" for row in rows]
+    key_stem = f"{NAME_STEM}-{token}-" if token else f"{NAME_STEM}-"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        found += [f"key {key.decode()}" for key in client.scan_iter(match=f"{key_stem}*", count=1000)]
+    finally:
+        client.close()
+    return found

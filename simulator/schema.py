@@ -1,0 +1,26 @@
+"""Applying the app schema (schema.prisma, mirrored by models.py) to a database."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from simulator.models import Base
+from simulator.urls import sqlalchemy_url
+
+
+def prisma_schema_path() -> Path:
+    """Where the simulator's schema.prisma lives (inside the installed package)."""
+    return Path(str(resources.files("simulator") / "schema.prisma"))
+
+
+def apply_schema(database_url: str) -> None:
+    """Create every table of the app schema in the database (like `prisma db push`)."""
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=NullPool)
+    try:
+        Base.metadata.create_all(engine)
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""pytest-bdd step definitions; thin, they drive the simulator and the tools."""
