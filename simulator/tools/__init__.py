@@ -1,0 +1,1 @@
+"""The operational tools the checklist runs: manage-queues and check-table-names."""
