@@ -1,0 +1,89 @@
+"""Virtual time: every wait of the simulated app (cron interval, backoff, deploy delay) goes through a Clock."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Virtual seconds since the start of a scenario, and waits measured in virtual seconds."""
+
+    scale: float
+
+    def now(self) -> float: ...
+
+    def sleep(self, virtual_seconds: float) -> None: ...
+
+    async def asleep(self, virtual_seconds: float) -> None: ...
+
+    def to_wall(self, virtual_seconds: float) -> float: ...
+
+
+class ScaledClock:
+    """Virtual time running `scale` times faster than the wall clock (60.0: a virtual minute per wall second).
+
+    `origin` is the wall (epoch) time of virtual zero; pass it to worker subprocesses so that
+    every process of a scenario reads the same virtual time.
+    """
+
+    def __init__(self, scale: float = 60.0, *, origin: float | None = None) -> None:
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError(f"clock scale must be a positive number, got {scale!r}")
+        self.scale = float(scale)
+        self.origin = time.time() if origin is None else float(origin)
+
+    def now(self) -> float:
+        return (time.time() - self.origin) * self.scale
+
+    def to_wall(self, virtual_seconds: float) -> float:
+        return max(0.0, virtual_seconds) / self.scale
+
+    def sleep(self, virtual_seconds: float) -> None:
+        time.sleep(self.to_wall(virtual_seconds))
+
+    async def asleep(self, virtual_seconds: float) -> None:
+        await asyncio.sleep(self.to_wall(virtual_seconds))
+
+    def __repr__(self) -> str:
+        return f"ScaledClock(scale={self.scale}, origin={self.origin})"
+
+
+class ManualClock:
+    """A clock for unit tests: time moves only by advance() or by sleeping, which returns at once."""
+
+    # Waits take no wall time at all, whatever their virtual length.
+    scale = math.inf
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, virtual_seconds: float) -> float:
+        """Move time forward; returns the new now()."""
+        if virtual_seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        with self._lock:
+            self._now += virtual_seconds
+            return self._now
+
+    def to_wall(self, virtual_seconds: float) -> float:
+        return 0.0
+
+    def sleep(self, virtual_seconds: float) -> None:
+        self.advance(max(0.0, virtual_seconds))
+
+    async def asleep(self, virtual_seconds: float) -> None:
+        self.advance(max(0.0, virtual_seconds))
+        await asyncio.sleep(0)
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self.now()})"
