@@ -1,0 +1,1 @@
+"""Observation of a running scenario: structured logs shared across processes, and sampled metrics."""
