@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
+from simulator.checklist import BUG_IDS, SECTIONS
 from simulator.isolation import Isolation, ScenarioEnv
 
 pytest_plugins = ["steps.common_steps", "steps.smoke_steps"]
@@ -19,6 +20,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where the real Redis and Postgres come from (env HARNESS_BACKEND; default: embedded)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register one marker per checklist section and per bug, so Gherkin tags pass --strict-markers."""
+    for section in SECTIONS:
+        config.addinivalue_line("markers", f"{section.tag}: checklist section '{section.title}'")
+    for bug in BUG_IDS:
+        config.addinivalue_line("markers", f"{bug}: scenarios of the {bug} bug")
 
 
 @pytest.fixture(scope="session")
