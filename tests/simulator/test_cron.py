@@ -1,0 +1,228 @@
+"""Cron: the pause switch, the Redis lock against overlapping runs, the virtual schedule."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import fakeredis
+import pytest
+import redis
+
+from simulator.clock import ManualClock, ScaledClock
+from simulator.cron import Cron, cron_lock_key
+from simulator.isolation import ScenarioEnv
+from simulator.observe.logs import LogSink
+from simulator.queues.registry import cron_pause_key
+
+PREFIX = "cron-test"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached before the deadline")
+        time.sleep(0.01)
+
+
+def counting(calls: list[int]) -> Callable[[], int]:
+    """A tick that records each call and picks one workflow."""
+
+    def tick() -> int:
+        calls.append(1)
+        return 1
+
+    return tick
+
+
+@pytest.fixture
+def fake() -> fakeredis.FakeRedis:
+    return fakeredis.FakeRedis()
+
+
+def make_cron(fake: fakeredis.FakeRedis, tick: Callable[[], int], **kwargs: object) -> tuple[Cron, LogSink]:
+    clock = ManualClock()
+    logs = LogSink("", PREFIX, clock, "cron", client=fake)
+    return Cron("", PREFIX, clock, tick, logs=logs, client=fake, **kwargs), logs  # type: ignore[arg-type]
+
+
+def test_run_once_returns_what_the_tick_picked_and_frees_the_lock(fake: fakeredis.FakeRedis) -> None:
+    cron, logs = make_cron(fake, lambda: 7)
+    assert cron.run_once() == 7
+    assert cron.runs == 1
+    assert fake.exists(cron_lock_key(PREFIX)) == 0
+    assert [e.message for e in logs.events()] == ["cron tick started", "cron tick finished"]
+
+
+def test_pause_switch_skips_the_tick_and_says_so(fake: fakeredis.FakeRedis) -> None:
+    calls: list[int] = []
+    cron, logs = make_cron(fake, counting(calls))
+    fake.set(cron_pause_key(PREFIX), "1")
+    assert cron.is_paused()
+    assert cron.run_once() is None
+    assert calls == [] and cron.skipped_paused == 1
+    assert [e.message for e in logs.events()] == ["cron tick skipped: paused by manage-queues"]
+    fake.delete(cron_pause_key(PREFIX))
+    assert not cron.is_paused()
+    assert cron.run_once() == 1 and calls == [1]
+
+
+def test_a_held_lock_skips_the_tick(fake: fakeredis.FakeRedis) -> None:
+    calls: list[int] = []
+    cron, logs = make_cron(fake, counting(calls))
+    fake.set(cron_lock_key(PREFIX), "another-run", px=60_000)
+    assert cron.run_once() is None
+    assert calls == [] and cron.skipped_locked == 1
+    assert logs.events()[-1].message == "cron tick skipped: previous run still holds the lock"
+    assert fake.get(cron_lock_key(PREFIX)) == b"another-run"
+
+
+def test_lock_is_set_nx_with_an_expiry(fake: fakeredis.FakeRedis) -> None:
+    seen: dict[str, object] = {}
+
+    def tick() -> int:
+        seen["ttl"] = fake.pttl(cron_lock_key(PREFIX))
+        return 0
+
+    cron, _ = make_cron(fake, tick, lock_ttl=30.0)
+    cron.run_once()
+    assert isinstance(seen["ttl"], int) and 0 < seen["ttl"] <= 30_000
+
+
+def test_release_leaves_a_lock_taken_by_another_run_alone(fake: fakeredis.FakeRedis) -> None:
+    def tick() -> int:  # our lock expired mid-run and another run took it
+        fake.set(cron_lock_key(PREFIX), "newer-run")
+        return 0
+
+    cron, _ = make_cron(fake, tick)
+    cron.run_once()
+    assert fake.get(cron_lock_key(PREFIX)) == b"newer-run"
+
+
+def run_two_at_once(cron: Cron, release: threading.Event) -> list[int | None]:
+    results: list[int | None] = []
+    first = threading.Thread(target=lambda: results.append(cron.run_once()))
+    first.start()
+    wait_until(lambda: cron.running == 1)
+    second = threading.Thread(target=lambda: results.append(cron.run_once()))
+    second.start()
+    wait_until(lambda: cron.running == 2 or cron.skipped_locked == 1)
+    release.set()
+    first.join(10)
+    second.join(10)
+    return results
+
+
+def test_without_the_lock_runs_overlap(fake: fakeredis.FakeRedis) -> None:
+    release = threading.Event()
+    cron, _ = make_cron(fake, lambda: int(release.wait(10)), use_lock=False)
+    assert sorted(run_two_at_once(cron, release), key=str) == [1, 1]
+    assert cron.max_concurrent == 2 and cron.runs == 2
+
+
+def test_with_the_lock_the_second_run_is_skipped(fake: fakeredis.FakeRedis) -> None:
+    release = threading.Event()
+    cron, _ = make_cron(fake, lambda: int(release.wait(10)), use_lock=True)
+    assert sorted(run_two_at_once(cron, release), key=str) == [1, None]
+    assert cron.max_concurrent == 1 and cron.skipped_locked == 1
+
+
+def test_a_failing_tick_is_logged_reraised_and_frees_the_lock(fake: fakeredis.FakeRedis) -> None:
+    def tick() -> int:
+        raise RuntimeError("database down")
+
+    cron, logs = make_cron(fake, tick)
+    with pytest.raises(RuntimeError):
+        cron.run_once()
+    assert cron.failures == 1
+    assert logs.events()[-1].message == "cron tick failed: RuntimeError: database down"
+    assert fake.exists(cron_lock_key(PREFIX)) == 0
+
+
+def test_schedule_is_a_grid_of_the_interval(fake: fakeredis.FakeRedis) -> None:
+    cron, _ = make_cron(fake, lambda: 0, interval_minutes=5.0)
+    assert cron.due(0.0)
+    cron._advance_schedule(0.0)
+    assert not cron.due(299.0) and cron.due(300.0)
+    cron._advance_schedule(310.0)  # a late run keeps the grid: next at 600, not 610
+    assert not cron.due(599.0) and cron.due(600.0)
+
+
+@pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan")])
+def test_bad_interval_is_refused(fake: fakeredis.FakeRedis, minutes: float) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        make_cron(fake, lambda: 0, interval_minutes=minutes)
+
+
+def test_background_cron_fires_on_a_manual_clock(fake: fakeredis.FakeRedis) -> None:
+    cron, _ = make_cron(fake, lambda: 1, interval_minutes=5.0)
+    clock = cron.clock
+    assert isinstance(clock, ManualClock)
+    cron.start()
+    try:
+        wait_until(lambda: cron.runs == 1)
+        clock.advance(299.0)
+        time.sleep(0.1)  # nothing is due: give the scheduler a chance to misfire
+        assert cron.runs == 1
+        clock.advance(1.0)
+        wait_until(lambda: cron.runs == 2)
+    finally:
+        cron.stop()
+
+
+@pytest.mark.parametrize("use_lock", [False, True])
+def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> None:
+    """Every virtual minute (0.1 s of wall time) a run starts; each run lasts until released."""
+    clock = ScaledClock(scale=600.0)
+    release = threading.Event()
+    logs = LogSink(scenario.redis_url, scenario.prefix, clock, "cron")
+    cron = Cron(
+        scenario.redis_url, scenario.prefix, clock, lambda: int(release.wait(20)), interval_minutes=1.0,
+        use_lock=use_lock, logs=logs,
+    )
+    try:
+        cron.start()
+        if use_lock:
+            wait_until(lambda: cron.skipped_locked >= 2)
+        else:
+            wait_until(lambda: cron.max_concurrent >= 3)
+        release.set()
+    finally:
+        cron.close()
+    messages = [e.message for e in logs.events()]
+    if use_lock:
+        assert cron.max_concurrent == 1
+        assert messages.count("cron tick skipped: previous run still holds the lock") == cron.skipped_locked
+    else:
+        assert cron.max_concurrent >= 3 and cron.skipped_locked == 0
+        assert messages.count("cron tick started") == cron.runs
+    client = redis.Redis.from_url(scenario.redis_url)
+    try:
+        assert client.exists(cron_lock_key(scenario.prefix)) == 0
+    finally:
+        client.close()
+    logs.close()
+
+
+def test_real_redis_pause_switch(scenario: ScenarioEnv) -> None:
+    clock = ScaledClock(scale=600.0)
+    calls: list[int] = []
+    client = redis.Redis.from_url(scenario.redis_url)
+    client.set(cron_pause_key(scenario.prefix), "1")
+    logs = LogSink(scenario.redis_url, scenario.prefix, clock, "cron")
+    cron = Cron(
+        scenario.redis_url, scenario.prefix, clock, counting(calls), interval_minutes=1.0, logs=logs
+    )
+    try:
+        cron.start()
+        wait_until(lambda: cron.skipped_paused >= 2)
+        assert calls == []
+        client.delete(cron_pause_key(scenario.prefix))
+        wait_until(lambda: len(calls) >= 1)
+    finally:
+        cron.close()
+        client.close()
+    assert any(e.message == "cron tick skipped: paused by manage-queues" for e in logs.events())
+    logs.close()
