@@ -1,0 +1,1 @@
+"""HTTP services the simulated app talks to, served for real on loopback."""

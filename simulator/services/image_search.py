@@ -1,0 +1,243 @@
+"""A fake Google Custom Search JSON API (image search) on loopback with a per-virtual-minute quota, and its client."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+from simulator.clock import Clock
+from simulator.services.http import JsonHandler, LoopbackServer
+
+SEARCH_PATH = "/customsearch/v1"
+MAX_NUM = 10  # the API's own limit on results per request
+
+
+def quota_exceeded_body(quota_per_minute: int) -> dict[str, Any]:
+    """The error body Google answers with when the per-minute query quota is used up."""
+    message = (
+        "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service "
+        "'customsearch.googleapis.com' for consumer 'project_number:000000000000'."
+    )
+    return {
+        "error": {
+            "code": 429,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": "rateLimitExceeded"}],
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "RATE_LIMIT_EXCEEDED",
+                    "domain": "googleapis.com",
+                    "metadata": {
+                        "service": "customsearch.googleapis.com",
+                        "quota_metric": "customsearch.googleapis.com/requests",
+                        "quota_limit": "DefaultPerMinutePerProject",
+                        "quota_limit_value": str(quota_per_minute),
+                    },
+                }
+            ],
+        }
+    }
+
+
+def _bad_request(message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": 400,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": "invalid"}],
+            "status": "INVALID_ARGUMENT",
+        }
+    }
+
+
+def image_results(query: str, num: int) -> dict[str, Any]:
+    """The search answer for `query`: always the same `num` image results for the same query."""
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    slug = "-".join(query.lower().split())[:40] or "image"
+    items = []
+    for index in range(num):
+        link = f"https://images.example.com/{digest[:16]}/{slug}-{index + 1}.jpg"
+        width = 400 + int(digest[index * 2 : index * 2 + 2], 16) * 4
+        items.append(
+            {
+                "kind": "customsearch#result",
+                "title": f"{query} — image {index + 1}",
+                "link": link,
+                "displayLink": "images.example.com",
+                "mime": "image/jpeg",
+                "fileFormat": "image/jpeg",
+                "image": {
+                    "contextLink": f"https://shop.example.com/p/{slug}",
+                    "width": width,
+                    "height": width,
+                    "byteSize": width * 150,
+                    "thumbnailLink": f"{link}?thumb=1",
+                    "thumbnailWidth": 150,
+                    "thumbnailHeight": 150,
+                },
+            }
+        )
+    return {
+        "kind": "customsearch#search",
+        "queries": {"request": [{"searchTerms": query, "count": num, "startIndex": 1, "searchType": "image"}]},
+        "searchInformation": {"totalResults": str(1000 + int(digest[:4], 16))},
+        "items": items,
+    }
+
+
+class _SearchHandler(JsonHandler):
+    def do_GET(self) -> None:
+        fake: FakeImageSearch = self.server.owner  # type: ignore[attr-defined]
+        if self.path_only != SEARCH_PATH:
+            self.send_json(404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}})
+            return
+        retry_after = fake._admit()
+        if retry_after is not None:
+            self.send_json(429, quota_exceeded_body(fake.quota_per_minute), {"Retry-After": str(retry_after)})
+            return
+        query = self.query.get("q", "").strip()
+        if not query:
+            self.send_json(400, _bad_request("Missing required parameter: q"))
+            return
+        try:
+            num = int(self.query.get("num", "10"))
+        except ValueError:
+            num = 0
+        if not 1 <= num <= MAX_NUM:
+            self.send_json(400, _bad_request(f"Invalid value for num: must be between 1 and {MAX_NUM}"))
+            return
+        self.send_json(200, image_results(query, num))
+
+
+class FakeImageSearch:
+    """The fake API. `quota_per_minute` requests are answered per virtual minute of `clock`; the rest get 429.
+
+    Retry-After is in seconds of virtual time (the time left in the current virtual minute), so a
+    client sleeps it on the same clock. Rejected requests do not use quota, as with Google.
+    """
+
+    def __init__(self, clock: Clock, quota_per_minute: int = 100) -> None:
+        self.clock = clock
+        self.quota_per_minute = quota_per_minute
+        self._lock = threading.Lock()
+        self._minute = -1
+        self._used = 0
+        self._requests = 0
+        self._rejected = 0
+        self._server = LoopbackServer(_SearchHandler, "fake-image-search")
+
+    def start(self) -> str:
+        """Serve on 127.0.0.1 (a free port); returns the base URL."""
+        return self._server.start(self)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return self._requests
+
+    @property
+    def rejected_count(self) -> int:
+        with self._lock:
+            return self._rejected
+
+    def _admit(self) -> int | None:
+        """Count one request; None when within quota, else the Retry-After seconds."""
+        now = self.clock.now()
+        minute = math.floor(now / 60.0)
+        with self._lock:
+            self._requests += 1
+            if minute != self._minute:
+                self._minute, self._used = minute, 0
+            if self._used < self.quota_per_minute:
+                self._used += 1
+                return None
+            self._rejected += 1
+        return max(1, math.ceil((minute + 1) * 60.0 - now))
+
+    def __enter__(self) -> FakeImageSearch:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ImageSearchError(Exception):
+    """The image search failed: unreachable, an HTTP error, or an answer that is not the API's JSON."""
+
+
+class RateLimited(ImageSearchError):
+    """HTTP 429 RESOURCE_EXHAUSTED; `retry_after` is the Retry-After header in seconds, when present."""
+
+    def __init__(self, retry_after: float | None, body: Any) -> None:
+        self.retry_after = retry_after
+        self.body = body
+        status = body.get("error", {}).get("status", "") if isinstance(body, dict) else ""
+        super().__init__(f"image search answered HTTP 429 {status or 'Too Many Requests'} (retry after {retry_after})")
+
+
+class ImageSearchClient:
+    """Calls the Custom Search JSON API over HTTP, as the app does."""
+
+    def __init__(self, base_url: str, timeout: float = 5, *, api_key: str = "sim-key", cx: str = "sim-cx") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.api_key = api_key
+        self.cx = cx
+
+    def search(self, query: str, num: int = 3) -> list[str]:
+        """Links of up to `num` images for `query`."""
+        params = urlencode({"key": self.api_key, "cx": self.cx, "q": query, "searchType": "image", "num": num})
+        url = f"{self.base_url}{SEARCH_PATH}?{params}"
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            if error.code == 429:
+                raise RateLimited(_retry_after(error.headers.get("Retry-After")), _json_or_text(raw)) from None
+            raise ImageSearchError(f"image search answered HTTP {error.code}: {_message(raw)}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise ImageSearchError(f"image search unreachable at {self.base_url}: {error}") from None
+        except ValueError as error:
+            raise ImageSearchError(f"image search answered something that is not JSON: {error}") from None
+        try:
+            return [str(item["link"]) for item in body.get("items", [])]
+        except (AttributeError, KeyError, TypeError) as error:
+            raise ImageSearchError(f"image search answer lacks items[].link: {error!r}") from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _json_or_text(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def _message(raw: bytes) -> str:
+    body = _json_or_text(raw)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message", body))
+    return str(body)[:200]
