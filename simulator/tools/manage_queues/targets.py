@@ -1,0 +1,39 @@
+"""Which queues a command acts on: `--queue` names, `--all` found under the prefix, or the shared registry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+
+from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.tools.manage_queues.errors import ToolError
+from simulator.tools.manage_queues.layout import discover
+
+
+def check_selection(names: Sequence[str] | None, every: bool) -> None:
+    """Usage checks that need no Redis."""
+    if names and every:
+        raise ToolError("--queue and --all exclude each other")
+    for name in names or ():
+        if not name or ":" in name:
+            raise ToolError(f"bad queue name {name!r}: BullMQ queue names are non-empty and have no ':'")
+
+
+async def found_queues(client: aioredis.Redis, prefix: str) -> list[str]:
+    """Queues with keys under the prefix (the cron switch is not a queue)."""
+    return await discover(client, prefix, ignore=frozenset({cron_pause_key(prefix)}))
+
+
+async def resolve(client: aioredis.Redis, prefix: str, names: Sequence[str] | None, every: bool) -> list[str]:
+    """The queues to act on, in a stable order; an unknown `--queue` is a ToolError."""
+    check_selection(names, every)
+    if every:
+        return await found_queues(client, prefix)
+    if not names:
+        return list(QUEUE_NAMES)
+    found = set(await found_queues(client, prefix))
+    for name in names:
+        if name not in QUEUE_NAMES and name not in found:
+            raise ToolError(f"unknown queue {name!r}: not in the queue registry and no keys under prefix {prefix!r}")
+    return list(dict.fromkeys(names))
