@@ -14,6 +14,10 @@ def _names(relations: tuple[Relation, ...]) -> str:
     return ", ".join(relation.display for relation in relations)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def table_line(result: TableResult, search_path: tuple[str, ...]) -> str:
     """One line per name. Passing lines are exactly the checklist's; a failing line says why after `← FAIL:`."""
     expectation = result.expectation
@@ -41,9 +45,9 @@ def reference_line(result: ReferenceResult) -> str:
     line = f"❌ NOT FOUND - {shown} at {result.site.path}:{result.site.line}"
     notes = []
     if not ref.quoted and ref.name != ref.resolved_name:
-        notes.append(f"written {ref.written}")
+        notes.append(f"written unquoted {ref.written}, which Postgres folds to lower case")
     if result.twins:
-        notes.append(f"{_names(result.twins)} exists ({FOLD_NOTE}; quote the name)")
+        notes.append(f"{_names(result.twins)} exists: " + ("quote the name" if not ref.quoted else "case differs"))
     return line + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -63,8 +67,8 @@ def render_text(report: Report) -> list[str]:
     lines = [table_line(result, report.search_path) for result in report.tables]
     if report.scan is not None:
         scan = report.scan
-        lines.append(f"Raw SQL in {', '.join(scan.paths)}: {scan.files} files, "
-                     f"{len(scan.references)} table references, {len(scan.unresolved)} do not resolve")
+        lines.append(f"Raw SQL in {', '.join(scan.paths)}: {_count(scan.files, 'file')}, "
+                     f"{_count(len(scan.references), 'table reference')}, {len(scan.unresolved)} unresolved")
         lines += [reference_line(result) for result in scan.unresolved]
         lines += [f"⚠️ SKIPPED - {reason}" for reason in scan.skipped]
     lines.append(verdict(report))

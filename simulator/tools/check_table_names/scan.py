@@ -25,6 +25,9 @@ _PY_SQL = re.compile(
 )
 
 
+_JS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+
+
 class ScanError(Exception):
     """A path given to --scan does not exist."""
 
@@ -40,35 +43,49 @@ def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _blank(text: str) -> str:
-    """Same length and line breaks, nothing else: keeps offsets of what follows exact."""
-    return re.sub(r"[^\n]", " ", text)
+def _js_unescape(raw: str, base: int) -> tuple[str, list[int]]:
+    """The literal's text with backslash escapes resolved, and the file offset of each of its characters."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    index = 0
+    while index < len(raw):
+        if raw[index] == "\\" and index + 1 < len(raw):
+            chars.append(_JS_ESCAPES.get(raw[index + 1], raw[index + 1]))
+            offsets.append(base + index)
+            index += 2
+            continue
+        chars.append(raw[index])
+        offsets.append(base + index)
+        index += 1
+    return "".join(chars), offsets
 
 
-def _js_unescape(raw: str) -> str:
-    """Backslash escapes made harmless without changing length (`\\"` -> ` "`, `\\n` -> two spaces)."""
-    return re.sub(r"\\(.)", lambda m: "  " if m.group(1) in "nrt" else " " + m.group(1), raw, flags=re.DOTALL)
-
-
-def _js_literal(text: str, start: int) -> tuple[int, int, str] | None:
-    """The literal opening at `start` (`...`, '...' or "..."): content start, end and SQL with `${}` blanked."""
+def _js_literal(text: str, start: int) -> tuple[int, str, list[int]] | None:
+    """The literal opening at `start` (`...`, '...' or "..."): its end, its SQL (`${}` as a placeholder)
+    and the file offset of each SQL character."""
     quote = text[start]
-    index = start + 1
-    pieces: list[str] = []
-    piece_start = index
+    index = piece_start = start + 1
+    sql: list[str] = []
+    offsets: list[int] = []
+
+    def take(piece_end: int) -> None:
+        piece, piece_offsets = _js_unescape(text[piece_start:piece_end], piece_start)
+        sql.append(piece)
+        offsets.extend(piece_offsets)
+
     while index < len(text):
         char = text[index]
         if char == "\\":
             index += 2
             continue
         if char == quote:
-            pieces.append(_js_unescape(text[piece_start:index]))
-            return start + 1, index, "".join(pieces)
+            take(index)
+            return index, "".join(sql), offsets
         if quote == "`" and text.startswith("${", index):
-            pieces.append(_js_unescape(text[piece_start:index]))
-            end = _js_expression_end(text, index + 2)
-            pieces.append(PLACEHOLDER + _blank(text[index + 1:end]))
-            index = piece_start = end
+            take(index)
+            sql.append(PLACEHOLDER)
+            offsets.append(index)
+            index = piece_start = _js_expression_end(text, index + 2)
             continue
         if quote != "`" and char == "\n":
             return None
@@ -83,7 +100,7 @@ def _js_expression_end(text: str, index: int) -> int:
         char = text[index]
         if char in "'\"`":
             literal = _js_literal(text, index)
-            index = literal[1] + 1 if literal else index + 1
+            index = literal[0] + 1 if literal else index + 1
             continue
         depth += (char == "{") - (char == "}")
         index += 1
@@ -96,8 +113,8 @@ def _skip_space(text: str, index: int) -> int:
     return index
 
 
-def js_raw_sql(text: str) -> Iterator[tuple[int, str]]:
-    """(file offset, SQL) for each Prisma raw query: `$queryRaw\\`...\\``, `$queryRawUnsafe("...")`, ..."""
+def js_raw_sql(text: str) -> Iterator[tuple[str, list[int]]]:
+    """(SQL, file offset of each SQL character) for each Prisma raw query (`$queryRaw\\`...\\``, calls, ...)."""
     for match in _JS_RAW.finditer(text):
         index = _skip_space(text, match.end())
         if text.startswith("<", index):  # a TypeScript type argument: $queryRaw<Row[]>`...`
@@ -113,7 +130,7 @@ def js_raw_sql(text: str) -> Iterator[tuple[int, str]]:
         if index < len(text) and text[index] in "`'\"":
             literal = _js_literal(text, index)
             if literal:
-                yield literal[0], literal[2]
+                yield literal[1], literal[2]
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -164,8 +181,8 @@ def scan_file(path: Path, display: str) -> list[Site]:
         return [Site(display, _line_at(text, ref.offset), ref) for ref in table_references(text)]
     if suffix == ".py":
         return list(_python_sites(display, text))
-    return [Site(display, _line_at(text, start + ref.offset), ref)
-            for start, sql in js_raw_sql(text) for ref in table_references(sql)]
+    return [Site(display, _line_at(text, offsets[ref.offset]), ref)
+            for sql, offsets in js_raw_sql(text) for ref in table_references(sql)]
 
 
 def source_files(root: Path) -> Iterator[Path]:

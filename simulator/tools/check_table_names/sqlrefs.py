@@ -97,7 +97,9 @@ def tokenize(sql: str) -> list[Token]:
         if kind in ("space", "comment"):
             continue
         text = match.group(kind)
-        if kind == "qident":
+        if kind == "qident" and PLACEHOLDER in text:  # "${table}": a name chosen at run time
+            kind = "placeholder"
+        elif kind == "qident":
             text = text[1:-1].replace('""', '"') if text.endswith('"') and len(text) > 1 else text[1:]
         tokens.append(Token(kind, text, match.start()))
     return tokens
