@@ -75,7 +75,7 @@ def api(scenario: ScenarioEnv) -> Iterator[ImageReviewApi]:
 
 
 def get(url: str, token: str | None = "token-one") -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token is not None else {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
