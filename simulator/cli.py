@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Annotated, Any
@@ -12,6 +13,8 @@ from simulator.queues.bridge import QueueBridge
 
 app = typer.Typer(help="Run parts of the simulated PO-upload system.", no_args_is_help=True)
 
+PROCESSORS = ("echo", "stages")
+
 
 @app.callback()
 def main() -> None:
@@ -20,25 +23,68 @@ def main() -> None:
 
 async def echo_processor(job: Any, token: str) -> dict[str, Any]:
     """Returns the job's data: proves a job crossed processes without doing app work."""
-    return {"echo": job.data, "pid": __import__("os").getpid()}
+    return {"echo": job.data, "pid": os.getpid()}
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
 
 
 @app.command()
 def worker(
-    queue: Annotated[str, typer.Option(help="Queue to consume.")],
+    queue: Annotated[list[str], typer.Option(help="Queue to consume (repeat for several).")],
     redis_url: Annotated[str, typer.Option(envvar="REDIS_URL", help="Redis URL.")],
     prefix: Annotated[str, typer.Option(help="BullMQ key prefix.")] = "bull",
-    processor: Annotated[str, typer.Option(help="Processor: echo.")] = "echo",
+    processor: Annotated[str, typer.Option(help="Processor: echo, or stages (the workflow's stage code).")] = "echo",
+    release: Annotated[str, typer.Option(help="Release whose code the stages run: incident, deploy, healthy, "
+                                              "or <release>-without-<bug id>.")] = "healthy",
+    database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="Postgres URL (stages).")] = None,
+    search_url: Annotated[str | None, typer.Option(help="Base URL of the image search API (stages).")] = None,
+    search_quota: Annotated[int, typer.Option(help="Image searches per minute the API allows.")] = 100,
+    clock_scale: Annotated[float, typer.Option(help="Virtual seconds per wall second.")] = 60.0,
+    clock_origin: Annotated[float | None, typer.Option(help="Wall time (epoch) of virtual zero.")] = None,
 ) -> None:
-    """Consume one queue until SIGTERM or SIGINT; active jobs finish before exit."""
-    processors = {"echo": echo_processor}
-    if processor not in processors:
-        typer.echo(f"error: unknown processor {processor!r}; known: {', '.join(processors)}", err=True)
-        raise typer.Exit(2)
+    """Consume queues until SIGTERM or SIGINT; active jobs finish before exit."""
+    if processor not in PROCESSORS:
+        raise _fail(f"unknown processor {processor!r}; known: {', '.join(PROCESSORS)}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if processor == "stages":
+        _serve_stages(queue, redis_url, prefix, release, database_url, search_url, search_quota, clock_scale,
+                      clock_origin, stop)
+        return
     with QueueBridge(redis_url, prefix) as bridge:
-        bridge.start_worker(queue, processors[processor])
-        typer.echo(f"worker ready queue={queue} prefix={prefix}", err=True)
+        for name in queue:
+            bridge.start_worker(name, echo_processor)
+        typer.echo(f"worker ready queue={','.join(queue)} prefix={prefix}", err=True)
         stop.wait()
+
+
+def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: str, database_url: str | None,
+                  search_url: str | None, search_quota: int, clock_scale: float, clock_origin: float | None,
+                  stop: threading.Event) -> None:
+    from simulator.clock import ScaledClock
+    from simulator.observe.logs import LogSink
+    from simulator.release import release_named
+    from simulator.workflow.context import AppConfig
+    from simulator.workflow.stages import STAGE_OF_QUEUE
+    from simulator.workflow.workers import serve
+
+    if database_url is None or search_url is None:
+        raise _fail("--processor stages needs --database-url and --search-url")
+    unknown = [name for name in queues if name not in STAGE_OF_QUEUE]
+    if unknown:
+        raise _fail(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(STAGE_OF_QUEUE)}")
+    try:
+        chosen = release_named(release_name)
+        clock = ScaledClock(clock_scale, origin=clock_origin)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    config = AppConfig(redis_url, prefix, database_url, search_url, chosen, search_quota)
+    with LogSink(redis_url, prefix, clock, source=f"worker-{os.getpid()}") as logs:
+        def ready() -> None:
+            typer.echo(f"worker ready queue={','.join(queues)} prefix={prefix} release={chosen.name}", err=True)
+
+        serve(config, clock, logs, queues, stop.is_set, ready)

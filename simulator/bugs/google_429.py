@@ -1,0 +1,100 @@
+"""Bug google-429: image searches without backoff hit the per-minute quota, retry at once and lose images;
+the fix spaces requests under the quota, backs off exponentially with jitter, honours Retry-After and stops
+after a retry limit."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+import redis
+
+from simulator.bugs.bug import Bug
+from simulator.clock import Clock
+from simulator.observe.logs import LogSink
+from simulator.services.image_search import ImageSearchClient, RateLimited
+
+BUG = Bug(
+    id="google-429",
+    seam="image search (Google Custom Search)",
+    checklist_item="Post-Deployment Verification / 4. Check for Remaining Issues / Google API 429; "
+    "Follow-Up Tasks / 2. Rate Limiting",
+    broken="immediate retries without backoff; a query that keeps getting 429 ends with no images",
+    fixed="a shared per-minute budget under the quota, exponential backoff with jitter, Retry-After, retry limit",
+    signature="google-429",
+)
+
+BROKEN_ATTEMPTS = 3
+FIXED_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 60.0
+# Share of the quota the fixed client allows itself: a margin for requests other instances have in flight.
+BUDGET_SHARE = 0.9
+
+Search = Callable[[str], list[str]]
+
+
+class SearchRetriesExhausted(Exception):
+    """The fixed client gave up after its retry limit; the stage job fails and BullMQ retries it later."""
+
+
+def backoff_seconds(attempt: int, rng: random.Random, *, base: float = BACKOFF_BASE_SECONDS,
+                    cap: float = BACKOFF_CAP_SECONDS) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)], never below base/2."""
+    ceiling = min(cap, base * 2**attempt)
+    return max(base / 2, rng.uniform(0, ceiling))
+
+
+class MinuteBudget:
+    """A fixed-window request budget per virtual minute, shared through Redis by every instance of a scenario."""
+
+    def __init__(self, client: redis.Redis, prefix: str, clock: Clock, per_minute: int) -> None:
+        self._redis = client
+        self.key_stem = f"{prefix}:ratelimit:google-search"
+        self.clock = clock
+        self.per_minute = max(1, per_minute)
+
+    def try_take(self) -> float:
+        """0 when a request may go now (and counts it), else the virtual seconds until the next window."""
+        now = self.clock.now()
+        minute = int(now // 60)
+        key = f"{self.key_stem}:{minute}"
+        with self._redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.pexpire(key, max(1000, int(self.clock.to_wall(180.0) * 1000)))
+            used = int(pipe.execute()[0])
+        if used <= self.per_minute:
+            return 0.0
+        return (minute + 1) * 60.0 - now + 0.5
+
+    def wait_turn(self) -> None:
+        """Block (on the virtual clock) until the budget admits one request."""
+        while (wait := self.try_take()) > 0:
+            self.clock.sleep(wait)
+
+
+def search_broken(client: ImageSearchClient, query: str, logs: LogSink) -> list[str]:
+    """As in production: up to three tries back to back; after that the draft just has no images."""
+    for attempt in range(1, BROKEN_ATTEMPTS + 1):
+        try:
+            return client.search(query)
+        except RateLimited as error:
+            logs.error(f"Google image search failed: {error}", attempt=attempt)
+    logs.warning("image search gave up; the product draft gets no images", attempts=BROKEN_ATTEMPTS)
+    return []
+
+
+def search_fixed(client: ImageSearchClient, query: str, logs: LogSink, budget: MinuteBudget,
+                 clock: Clock, rng: random.Random | None = None) -> list[str]:
+    """Under the shared budget; on 429 wait max(Retry-After, backoff with jitter); give up after the limit."""
+    rng = rng or random.Random(time.time_ns())
+    for attempt in range(FIXED_ATTEMPTS):
+        budget.wait_turn()
+        try:
+            return client.search(query)
+        except RateLimited as error:
+            wait = max(error.retry_after or 0.0, backoff_seconds(attempt, rng))
+            logs.warning(f"Google image search rate limited: {error}; backing off", wait=wait, attempt=attempt + 1)
+            clock.sleep(wait)
+    raise SearchRetriesExhausted(f"image search still rate limited after {FIXED_ATTEMPTS} attempts")

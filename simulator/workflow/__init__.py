@@ -1,0 +1,1 @@
+"""The workflow orchestrator of the simulated app: stages, their processors, and the workers that run them."""

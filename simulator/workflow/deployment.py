@@ -1,0 +1,75 @@
+"""One live deployment of a release: its stage workers (in-process or a subprocess) and its cron."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from simulator.bugs import cron_overload, prisma_warmup, temporary_queue
+from simulator.clock import ScaledClock
+from simulator.cron import Cron
+from simulator.db.client import PrismaClient
+from simulator.observe.logs import LogSink
+from simulator.queues.bridge import QueueBridge
+from simulator.workflow.context import App, AppConfig
+from simulator.workflow.stages import QUEUE_OF, STAGE_OF_QUEUE, job_id, job_options
+from simulator.workflow.workers import InProcessWorkers, WorkerProcess
+
+WorkerMode = Literal["inprocess", "process"]
+WORKER_MODES: tuple[str, ...] = ("inprocess", "process")
+
+
+class Deployment:
+    """The release's code running: workers on every stage queue, and a cron (started by start_cron())."""
+
+    def __init__(self, config: AppConfig, clock: ScaledClock, logs: LogSink, bridge: QueueBridge,
+                 mode: WorkerMode = "inprocess") -> None:
+        if mode not in WORKER_MODES:
+            raise ValueError(f"worker_mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
+        self.config = config
+        self.release = config.release
+        self.clock = clock
+        self.logs = logs
+        self._bridge = bridge
+        self.workers: InProcessWorkers | WorkerProcess
+        if mode == "inprocess":
+            self.workers = InProcessWorkers(App(config, clock, logs.child(f"app:{self.release.name}")), bridge)
+        else:
+            self.workers = WorkerProcess(config, clock)
+        self._cron_client = PrismaClient(config.database_url, connection_limit=1, application_name="po-app-cron")
+        self._run = prisma_warmup.run_operation(config.release.fixed("prisma-warmup"))
+        fixed_cron = config.release.fixed("cron-overload")
+        schedule = cron_overload.settings(fixed_cron)
+        self._tick = cron_overload.tick(fixed_cron)
+        self.cron = Cron(config.redis_url, config.prefix, clock, self.tick, interval_minutes=schedule.interval_minutes,
+                         use_lock=schedule.use_lock, logs=logs.child(f"cron:{self.release.name}"))
+        if config.release.fixed("temporary-queue"):
+            self.check_queues()
+
+    def tick(self) -> int:
+        """One cron run: pick pending workflows and enqueue their first stage (cron-overload seam)."""
+        return self._tick(lambda operation: self._run(self._cron_client, operation, self.clock), self._enqueue,
+                          self.clock)
+
+    def _enqueue(self, workflow_id: str, dedupe: bool) -> None:
+        opts = job_options(self.clock, dedupe_id=job_id(workflow_id, "parse") if dedupe else None)
+        self._bridge.add(QUEUE_OF["parse"], "parse", {"workflowId": workflow_id}, opts)
+
+    def check_queues(self) -> list[str]:
+        """The fixed release's check: every registered queue has a worker; the missing ones are logged."""
+        consumed = {name for name in STAGE_OF_QUEUE if self._bridge.call(self._bridge.queue(name).get_workers())}
+        missing = temporary_queue.missing_queues(consumed)
+        for name in missing:
+            self.logs.error("registered queue has no worker", queue=name)
+        return missing
+
+    def start_cron(self) -> None:
+        self.cron.start()
+
+    def stop_cron(self) -> None:
+        self.cron.stop()
+
+    def close(self) -> None:
+        """Cron stopped, then workers closed gracefully (active jobs finish), then the cron's client."""
+        self.cron.close()
+        self.workers.close()
+        self._cron_client.disconnect()
