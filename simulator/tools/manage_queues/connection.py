@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -15,7 +16,16 @@ from simulator.tools.manage_queues.errors import ToolError
 from simulator.urls import redact
 
 SCHEMES = ("redis", "rediss", "unix")
+_USERINFO = re.compile(r"//([^/@:]*):([^/@]*)@")
 DEFAULT_CONNECT_TIMEOUT = 3.0
+
+
+def shown(url: str) -> str:
+    """The URL safe to print: simulator.urls.redact, which raises on a malformed port, with a fallback."""
+    try:
+        return redact(url)
+    except ValueError:
+        return _USERINFO.sub(r"//\1:***@", url)
 
 
 def check_url(url: str | None) -> str:
@@ -26,13 +36,13 @@ def check_url(url: str | None) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a non-numeric port
     except ValueError as error:
-        raise ToolError(f"bad Redis URL {redact(url)}: {error}") from None
+        raise ToolError(f"bad Redis URL {shown(url)}: {error}") from None
     if parts.scheme not in SCHEMES:
-        raise ToolError(f"bad Redis URL {redact(url)}: scheme must be one of redis://, rediss://, unix://")
+        raise ToolError(f"bad Redis URL {shown(url)}: scheme must be one of redis://, rediss://, unix://")
     if parts.scheme == "unix" and not parts.path:
-        raise ToolError(f"bad Redis URL {redact(url)}: unix:// needs a socket path")
+        raise ToolError(f"bad Redis URL {shown(url)}: unix:// needs a socket path")
     if parts.scheme != "unix" and not parts.hostname:
-        raise ToolError(f"bad Redis URL {redact(url)}: no host")
+        raise ToolError(f"bad Redis URL {shown(url)}: no host")
     return url
 
 
@@ -65,15 +75,15 @@ async def connect(url: str, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> aioredi
             retry=Retry(NoBackoff(), 0),
         )
     except (ValueError, RedisError) as error:
-        raise ToolError(f"bad Redis URL {redact(url)}: {error}") from None
+        raise ToolError(f"bad Redis URL {shown(url)}: {error}") from None
     try:
         await client.ping()
     except (AuthenticationError, ResponseError) as error:
         await client.aclose()
-        raise ToolError(f"Redis at {redact(url)} refused the connection: {error}") from None
+        raise ToolError(f"Redis at {shown(url)} refused the connection: {error}") from None
     except (RedisError, OSError) as error:
         await client.aclose()
-        raise ToolError(f"cannot reach Redis at {redact(url)}: {_reason(error)}") from None
+        raise ToolError(f"cannot reach Redis at {shown(url)}: {_reason(error)}") from None
     return client
 
 
