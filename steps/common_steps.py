@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import given
 
 from simulator.isolation import ScenarioEnv
+from steps.runner import ToolRun
 
 
 @given("the scenario's Redis and Postgres", target_fixture="env")
 def scenario_servers(scenario: ScenarioEnv) -> ScenarioEnv:
     return scenario
+
+
+@pytest.fixture
+def tool_runs() -> list[ToolRun]:
+    """Every tool run of the scenario, in order (the evidence a report can show)."""
+    return []
