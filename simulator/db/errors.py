@@ -31,7 +31,8 @@ class PrismaClientInitializationError(PrismaError):
 
 
 def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    """10 -> "10", 0.3 -> "0.3", 1/6 -> "0.166667": short, like Prisma's whole seconds when they are whole."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def engine_not_connected() -> PrismaClientInitializationError:
