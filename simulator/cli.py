@@ -39,6 +39,8 @@ def worker(
     processor: Annotated[str, typer.Option(help="Processor: echo, or stages (the workflow's stage code).")] = "echo",
     release: Annotated[str, typer.Option(help="Release whose code the stages run: incident, deploy, healthy, "
                                               "or <release>-without-<bug id>.")] = "healthy",
+    fixes: Annotated[str | None, typer.Option(help="Comma-separated bug ids the release fixes (overrides the "
+                                                   "named release's set; for custom releases).")] = None,
     database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="Postgres URL (stages).")] = None,
     search_url: Annotated[str | None, typer.Option(help="Base URL of the image search API (stages).")] = None,
     search_quota: Annotated[int, typer.Option(help="Image searches per minute the API allows.")] = 100,
@@ -52,7 +54,7 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if processor == "stages":
-        _serve_stages(queue, redis_url, prefix, release, database_url, search_url, search_quota, clock_scale,
+        _serve_stages(queue, redis_url, prefix, release, fixes, database_url, search_url, search_quota, clock_scale,
                       clock_origin, stop)
         return
     with QueueBridge(redis_url, prefix) as bridge:
@@ -62,12 +64,13 @@ def worker(
         stop.wait()
 
 
-def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: str, database_url: str | None,
+def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: str, fixes: str | None,
+                  database_url: str | None,
                   search_url: str | None, search_quota: int, clock_scale: float, clock_origin: float | None,
                   stop: threading.Event) -> None:
     from simulator.clock import ScaledClock
     from simulator.observe.logs import LogSink
-    from simulator.release import release_named
+    from simulator.release import Release, release_named
     from simulator.workflow.context import AppConfig
     from simulator.workflow.stages import STAGE_OF_QUEUE
     from simulator.workflow.workers import serve
@@ -78,10 +81,13 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
     if unknown:
         raise _fail(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(STAGE_OF_QUEUE)}")
     try:
-        chosen = release_named(release_name)
+        if fixes is not None:
+            chosen = Release(release_name, frozenset(bug_id for bug_id in fixes.split(",") if bug_id))
+        else:
+            chosen = release_named(release_name)
         clock = ScaledClock(clock_scale, origin=clock_origin)
-    except ValueError as error:
-        raise _fail(str(error)) from None
+    except (ValueError, KeyError) as error:
+        raise _fail(str(error).strip("'\"")) from None
     config = AppConfig(redis_url, prefix, database_url, search_url, chosen, search_quota)
     with LogSink(redis_url, prefix, clock, source=f"worker-{os.getpid()}") as logs:
         def ready() -> None:

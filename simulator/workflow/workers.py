@@ -119,7 +119,8 @@ class WorkerProcess:
             sys.executable, "-m", "simulator", "worker", "--processor", "stages",
             "--redis-url", config.redis_url, "--prefix", config.prefix,
             "--database-url", config.database_url, "--search-url", config.search_url,
-            "--release", config.release.name, "--search-quota", str(config.search_quota_per_minute),
+            "--release", config.release.name, "--fixes", ",".join(sorted(config.release.fixes)),
+            "--search-quota", str(config.search_quota_per_minute),
             "--clock-scale", repr(clock.scale), "--clock-origin", repr(clock.origin),
         ]
         for stage in STAGES:
@@ -129,11 +130,13 @@ class WorkerProcess:
         self.stderr_tail: deque[str] = deque(maxlen=50)
         self._ready = threading.Event()
         threading.Thread(target=self._drain, name="worker-stderr", daemon=True).start()
-        if not self._ready.wait(ready_timeout):
+        deadline = time.monotonic() + ready_timeout
+        while not self._ready.wait(0.05) and self.process.poll() is None and time.monotonic() < deadline:
+            pass
+        if not self._ready.is_set():
             self.close(timeout=10)
             tail = " | ".join(self.stderr_tail)
-            raise RuntimeError(f"worker process not ready after {ready_timeout}s (exit code "
-                               f"{self.process.returncode}): {tail}")
+            raise RuntimeError(f"worker process not ready (exit code {self.process.returncode}): {tail}")
 
     def _drain(self) -> None:
         # Read stderr to the end so the child never blocks on a full pipe.
