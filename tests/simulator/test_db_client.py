@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import exc, func, select
 
+from simulator.clock import ManualClock
 from simulator.db import (
     ENGINE_NOT_CONNECTED,
     PrismaClient,
@@ -19,6 +20,7 @@ from simulator.db import (
 )
 from simulator.isolation import ScenarioEnv
 from simulator.models import ImageReviewProductImage, Merchant
+from simulator.observe.logs import LogSink
 from simulator.urls import with_database
 
 
@@ -217,3 +219,19 @@ def test_each_client_has_its_own_pool(scenario: ScenarioEnv) -> None:
         for client in clients:
             client.disconnect()
     assert wait_for_connections(scenario.database_url, name, 0) == 0
+
+
+def test_client_errors_reach_the_scenario_log_under_the_checklist_signatures(scenario: ScenarioEnv) -> None:
+    with LogSink(scenario.redis_url, scenario.prefix, ManualClock(), source="db-test") as logs:
+        client = PrismaClient(scenario.database_url, connection_limit=1, pool_timeout=0.2, logs=logs)
+        with pytest.raises(PrismaClientInitializationError):
+            client.query_raw("SELECT 1")
+        with client:
+            with pytest.raises(PrismaClientKnownRequestError):
+                client.query_raw("SELECT * FROM image_review_items")
+            with client.transaction() as session, pytest.raises(PrismaClientKnownRequestError):
+                session.execute(select(1))
+                client.query_raw("SELECT 1")  # the only connection is held by the session above
+        seen = {signature: count for signature, count in logs.counts_by_signature().items() if count}
+        assert seen == {"engine-not-connected": 1, "relation-does-not-exist": 1, "pool-timeout": 1}
+        assert {event.source for event in logs.events()} == {"db-test"}
