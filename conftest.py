@@ -10,7 +10,13 @@ from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendErr
 from simulator.checklist import BUG_IDS, SECTIONS
 from simulator.isolation import Isolation, ScenarioEnv
 
-pytest_plugins = ["steps.common_steps", "steps.smoke_steps", "steps.tool_steps", "steps.schema_steps"]
+pytest_plugins = [
+    "steps.common_steps",
+    "steps.smoke_steps",
+    "steps.tool_steps",
+    "steps.schema_steps",
+    "steps.simulation_steps",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,0 +1,100 @@
+"""Steps that drive the simulated PO-upload app: releases, uploads, virtual time, logs and the review API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from simulator.isolation import ScenarioEnv
+from simulator.po.upload import UploadResult
+from simulator.release import HEALTHY, Release, release_named
+from simulator.simulation import Simulation
+
+# Virtual seconds per wall second in the features: 30 virtual minutes take at most 6 wall seconds.
+TIME_SCALE = 300.0
+
+
+@pytest.fixture
+def simulations() -> Iterator[list[Simulation]]:
+    """Every simulation a scenario starts; closed (workers finish their jobs) when it ends."""
+    started: list[Simulation] = []
+    yield started
+    for sim in reversed(started):
+        sim.close()
+
+
+def start_simulation(env: ScenarioEnv, release: Release, simulations: list[Simulation]) -> Simulation:
+    sim = Simulation(env, release=release, seed=1, time_scale=TIME_SCALE)
+    simulations.append(sim)
+    return sim
+
+
+@given(parsers.parse("the {name} release is running"), target_fixture="sim")
+def release_running(env: ScenarioEnv, name: str, simulations: list[Simulation]) -> Simulation:
+    return start_simulation(env, release_named(name), simulations)
+
+
+@given(parsers.re(r"a release where (?P<bug_id>[a-z0-9-]+) is (?P<form>broken|fixed)"), target_fixture="sim")
+def release_with_bug(env: ScenarioEnv, bug_id: str, form: str, simulations: list[Simulation]) -> Simulation:
+    release = HEALTHY if form == "fixed" else HEALTHY.with_broken(bug_id)
+    return start_simulation(env, release, simulations)
+
+
+@given(parsers.parse("{count:d} POs have been uploaded"), target_fixture="uploads")
+@when(parsers.parse("{count:d} POs are uploaded"), target_fixture="uploads")
+def upload_pos(sim: Simulation, count: int) -> list[UploadResult]:
+    return sim.upload_fake_pos(count)
+
+
+@given(parsers.parse("the workflows have run for {minutes:d} virtual minutes"))
+@when(parsers.parse("the workflows run for {minutes:d} virtual minutes"))
+def run_for(sim: Simulation, minutes: int) -> None:
+    sim.run_for(minutes)
+
+
+@when(parsers.parse("the workflows run for up to {minutes:d} virtual minutes"))
+def run_until_finished(sim: Simulation, minutes: int) -> None:
+    sim.run_until(sim.all_finished, within_virtual_minutes=minutes)
+
+
+def _log_messages(sim: Simulation) -> list[str]:
+    return [event.message for event in sim.logs.events()]
+
+
+@then(parsers.re(r"""the logs (?P<presence>show|do not show) (?P<quote>['"])(?P<text>.+)(?P=quote)$"""))
+def logs_presence(sim: Simulation, presence: str, text: str) -> None:
+    hits = [message for message in _log_messages(sim) if text in message]
+    if presence == "show":
+        assert hits, f"no log line contains {text!r}"
+    else:
+        assert not hits, f"{len(hits)} log lines contain {text!r}, e.g. {hits[0]!r}"
+
+
+@then(parsers.re(r"(?P<share>all|none|not all) of the workflows are done"))
+def share_done(sim: Simulation, share: str) -> None:
+    counts = sim.workflows()
+    total, done = sum(counts.values()), counts.get("done", 0)
+    assert total > 0, "no workflow was uploaded"
+    expected = {"all": done == total, "none": done == 0, "not all": done < total}[share]
+    assert expected, f"expected {share} of {total} workflows done, got {counts}"
+
+
+def session_status(sim: Simulation, workflow_id: str) -> int:
+    """What the frontend gets for a workflow's review session: the API's HTTP status."""
+    status, _ = sim.api_get(f"/api/image-review/sessions?workflowId={workflow_id}")
+    return status
+
+
+@then(parsers.parse("the image review API answers {status:d} for every workflow's session"))
+def review_api_answers(sim: Simulation, uploads: list[UploadResult], status: int) -> None:
+    answers = {upload.workflow_id: session_status(sim, upload.workflow_id) for upload in uploads}
+    wrong = {workflow: code for workflow, code in answers.items() if code != status}
+    assert not wrong, f"expected {status} for every session, got {wrong}"
+
+
+def signature_hits(sim: Simulation, pattern: str) -> list[str]:
+    regex = re.compile(pattern)
+    return [message for message in _log_messages(sim) if regex.search(message)]
