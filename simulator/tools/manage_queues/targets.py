@@ -32,6 +32,8 @@ async def resolve(client: aioredis.Redis, prefix: str, names: Sequence[str] | No
         return await found_queues(client, prefix)
     if not names:
         return list(QUEUE_NAMES)
+    if all(name in QUEUE_NAMES for name in names):
+        return list(dict.fromkeys(names))  # no SCAN needed: registry queues are always valid
     found = set(await found_queues(client, prefix))
     for name in names:
         if name not in QUEUE_NAMES and name not in found:
