@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from simulator.clock import ScaledClock
+from simulator.cron import Cron
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
 from simulator.isolation import ScenarioEnv
@@ -130,9 +131,16 @@ class Simulation:
             time.sleep(poll_wall_seconds)
 
     def all_finished(self) -> bool:
-        """True when every uploaded workflow is done or failed."""
+        """True when every uploaded workflow is done or failed and no registered queue has work left."""
         counts = self.workflows()
-        return sum(counts.values()) > 0 and counts.get("done", 0) + counts.get("failed", 0) == sum(counts.values())
+        if not counts or counts.get("done", 0) + counts.get("failed", 0) != sum(counts.values()):
+            return False
+        return self.unfinished_jobs() == 0
+
+    def unfinished_jobs(self) -> int:
+        """Jobs waiting, active, delayed or prioritized on the registered queues."""
+        states = ("waiting", "active", "delayed", "prioritized")
+        return sum(count.get(state, 0) for count in self.job_counts().values() for state in states)
 
     # -- releases --------------------------------------------------------------------------------
 
@@ -226,9 +234,14 @@ class Simulation:
             body = error.read()
             return error.code, json.loads(body) if body else None
 
-    def job_counts(self) -> dict[str, dict[str, int]]:
-        """BullMQ job counts per registered queue."""
-        return {name: self.bridge.counts(name) for name in QUEUE_NAMES}
+    def job_counts(self, *extra_queues: str) -> dict[str, dict[str, int]]:
+        """BullMQ job counts per registered queue (and per queue of `extra_queues`)."""
+        return {name: self.bridge.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
+
+    @property
+    def cron(self) -> Cron:
+        """The cron of the live deployment (its runs, skips and overlap are counted)."""
+        return self._deployment.cron
 
     # -- lifecycle -------------------------------------------------------------------------------
 

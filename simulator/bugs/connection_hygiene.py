@@ -33,7 +33,7 @@ POOL_TIMEOUT_SECONDS = 10.0
 LOOKUP_SECONDS = 8.0
 # Leaked clients a process keeps before its serverless instance is recycled (which is what finally closed
 # them in production); it also keeps one test within the shared server's max_connections.
-LEAKED_CLIENTS_BEFORE_RECYCLE = 12
+LEAKED_CLIENTS_BEFORE_RECYCLE = 8
 # Recreations the fixed lifecycle allows per virtual minute.
 RECREATIONS_PER_MINUTE = 2
 

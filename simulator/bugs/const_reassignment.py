@@ -73,11 +73,13 @@ def attach_images(session: Session, drafts: Sequence[ProductDraft], found: Mappi
 
 
 def process_image_attachment_broken(session: Session, workflow_id: str, found: Mapping[str, Sequence[str]]) -> int:
-    """As in production before the fix: a second, duplicate query, then a const rebinding that throws."""
+    """As in production before the fix: a second, duplicate query, then, when there are images to attach,
+    the refresh `productDrafts = draftsFromDb` on a const binding, which throws."""
     scope = ConstScope()
     scope.const("productDrafts", load_drafts(session, workflow_id))
     drafts_from_db = load_drafts(session, workflow_id)  # the duplicate query
-    scope.assign("productDrafts", drafts_from_db)  # workflowOrchestrator.js:1259 -> TypeError
+    if any(found.get(draft.id) for draft in drafts_from_db):
+        scope.assign("productDrafts", drafts_from_db)  # workflowOrchestrator.js:1259 -> TypeError
     return attach_images(session, scope["productDrafts"], found)
 
 

@@ -25,7 +25,7 @@ from simulator.models import (
     WorkflowStage,
 )
 from simulator.workflow.context import App
-from simulator.workflow.stages import DONE
+from simulator.workflow.stages import COMPLETES_WORKFLOW, DONE
 
 Data = dict[str, Any]
 Body = Callable[[App, PrismaClient, str, Data], Data | None]
@@ -148,8 +148,12 @@ def image_review_session(app: App, client: PrismaClient, workflow_id: str, data:
     return {"workflowId": workflow_id, "sessionId": session_id}
 
 
+def _complete(session: Session, workflow_id: str) -> None:
+    session.execute(update(Workflow).where(Workflow.id == workflow_id).values(status=DONE, updatedAt=_now()))
+
+
 def refinement(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
-    """Drafts refined from their approved images (the same seam), and the workflow done."""
+    """Background follow-up of a done workflow: drafts refined from their approved images (the same seam)."""
     approved_images = image_review_table_mismatch.get_approved_images_for_item(app.fixed("image-review-table-mismatch"))
 
     def refine(session: Session) -> None:
@@ -162,7 +166,7 @@ def refinement(app: App, client: PrismaClient, workflow_id: str, data: Data) -> 
             session.execute(update(ProductDraft).where(ProductDraft.id == product.productDraftId)
                             .values(status="refined" if approved else "needs_images"))
         session.execute(update(Workflow).where(Workflow.id == workflow_id)
-                        .values(status=DONE, currentStage=DONE, updatedAt=_now()))
+                        .values(currentStage=DONE, updatedAt=_now()))
 
     app.run(client, refine)
     return None
@@ -180,10 +184,11 @@ BODIES: dict[str, Body] = {
 
 def _begin(session: Session, workflow_id: str, stage: str, attempt: int, row_id: str) -> bool:
     workflow = session.get(Workflow, workflow_id, with_for_update=True)
-    if workflow is None or workflow.status in (DONE, "failed"):
+    if workflow is None or workflow.status == "failed" or workflow.currentStage == DONE:
         return False
     session.add(WorkflowStage(id=row_id, workflowId=workflow_id, stage=stage, status="running", attempt=attempt))
-    workflow.status = "running"
+    if workflow.status != DONE:
+        workflow.status = "running"
     workflow.currentStage = stage
     workflow.attempts = workflow.attempts + 1
     workflow.updatedAt = _now()
@@ -216,6 +221,8 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
             return None
         result = BODIES[stage](app, client, workflow_id, data)
         app.run(client, lambda session: _end(session, row_id, "done", None))
+        if stage == COMPLETES_WORKFLOW:
+            app.run(client, lambda session: _complete(session, workflow_id))
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         app.logs.error(f"workflow stage {stage} failed: {message}", final=final, **fields)

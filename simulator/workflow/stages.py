@@ -19,6 +19,9 @@ STAGES: tuple[str, ...] = (
 QUEUE_OF: dict[str, str] = dict(zip(STAGES, STAGE_QUEUES, strict=True))
 STAGE_OF_QUEUE: dict[str, str] = {queue: stage for stage, queue in QUEUE_OF.items()}
 DONE = "done"
+# The PO upload is complete (status done) once its review session exists; refinement follows in the background
+# and moves currentStage to done.
+COMPLETES_WORKFLOW = "image-review-session"
 
 # Attempts per stage job and the first retry delay (virtual seconds; doubled on each further retry).
 STAGE_ATTEMPTS = 4

@@ -47,6 +47,10 @@ def test_twenty_pos_complete_on_the_healthy_release(scenario: ScenarioEnv, worke
             assert status == 200, body
             assert len(body["products"]) == upload.line_count
 
+        with psycopg.connect(scenario.database_url) as conn:
+            stages = conn.execute('SELECT DISTINCT "currentStage" FROM "Workflow"').fetchall()
+            draft_states = conn.execute('SELECT DISTINCT status FROM "ProductDraft"').fetchall()
+        assert stages == [("done",)] and draft_states == [("refined",)], "refinement ran for every workflow"
         counts = sim.logs.counts_by_signature()
         assert sum(counts.values()) == 0, counts
         sim.metrics.sample(sim.clock.now())
