@@ -16,6 +16,7 @@ pytest_plugins = [
     "steps.tool_steps",
     "steps.schema_steps",
     "steps.simulation_steps",
+    "steps.queue_steps",
 ]
 
 

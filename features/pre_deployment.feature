@@ -3,6 +3,44 @@ Feature: Pre-Deployment Steps
   Before the fix goes out, stop the app from doing more damage: pause the cron and the queues,
   remove the failed jobs that would retry with broken code, and confirm the table names.
 
+  Rule: 1. Pause Cron & Queues
+
+    Background:
+      Given the scenario's Redis and Postgres
+      And the incident release is running
+      And 3 POs have been uploaded
+      And the workflows have run for 2 virtual minutes
+
+    Scenario: Pause Cron & Queues stops job processing
+      When I run "manage-queues pause"
+      Then the command succeeds
+      And every queue of the shared config is paused
+      And the cron pause switch is set
+      When I run "manage-queues status --expect paused"
+      Then the command succeeds
+      And no new job starts within 3 virtual minutes
+      And the cron skips its ticks
+
+    Scenario: Verify queues are paused fails while they still run
+      When I run "manage-queues status --expect paused"
+      Then the command fails with exit code 1
+
+  Rule: 2. Clean Failed Jobs
+
+    Background:
+      Given the scenario's Redis and Postgres
+      And the incident release is running
+      And 3 POs have been uploaded
+
+    Scenario: Clean Failed Jobs removes the jobs that would retry with broken code
+      Given the incident has left failed jobs
+      And I have run "manage-queues pause"
+      And the jobs still to run are noted
+      When I run "manage-queues clean"
+      Then the command succeeds
+      And no failed job remains
+      And no waiting job was removed
+
   Rule: 3. Verify Database Schema
 
     Scenario: Verify Database Schema prints the checklist's expected output

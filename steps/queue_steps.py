@@ -1,0 +1,114 @@
+"""Steps that look at the app's BullMQ queues and cron switch directly in Redis, beside the tool's word."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from pytest_bdd import given, parsers, then
+
+from simulator.isolation import ScenarioEnv
+from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.simulation import Simulation
+
+PENDING_STATES = ["waiting", "paused", "delayed", "prioritized"]
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """Job counts per queue and the ids of jobs still to run, at one moment."""
+
+    counts: dict[str, dict[str, int]]
+    pending_ids: dict[str, set[str]]
+
+    def total(self, *states: str) -> int:
+        return sum(counts.get(state, 0) for counts in self.counts.values() for state in states)
+
+
+def snapshot(sim: Simulation) -> QueueSnapshot:
+    pending: dict[str, set[str]] = {}
+    for name in QUEUE_NAMES:
+        jobs = sim.bridge.call(sim.bridge.queue(name).getJobs(PENDING_STATES))
+        pending[name] = {str(job.id) for job in jobs}
+    return QueueSnapshot(sim.job_counts(), pending)
+
+
+@given("the incident has left failed jobs")
+def incident_left_failed_jobs(sim: Simulation) -> None:
+    sim.run_until(lambda: snapshot(sim).total("failed") > 0, within_virtual_minutes=30)
+    counts = snapshot(sim)
+    assert counts.total("failed") > 0, f"the incident release left no failed job: {counts.counts}"
+
+
+@given("the jobs still to run are noted", target_fixture="before")
+def note_pending_jobs(sim: Simulation) -> QueueSnapshot:
+    return snapshot(sim)
+
+
+@given("the queues are paused", target_fixture="before")
+def queues_paused(sim: Simulation) -> QueueSnapshot:
+    sim.pause()
+    return snapshot(sim)
+
+
+@then("every queue of the shared config is paused")
+def every_queue_paused(sim: Simulation) -> None:
+    running = [name for name in QUEUE_NAMES if not sim.bridge.call(sim.bridge.queue(name).isPaused())]
+    assert not running, f"queues still running: {running}"
+
+
+@then("every queue of the shared config is running")
+def every_queue_running(sim: Simulation) -> None:
+    paused = [name for name in QUEUE_NAMES if sim.bridge.call(sim.bridge.queue(name).isPaused())]
+    assert not paused, f"queues still paused: {paused}"
+
+
+@then(parsers.re(r"the cron pause switch is (?P<state>set|clear)"))
+def cron_switch(env: ScenarioEnv, state: str) -> None:
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        present = bool(client.exists(cron_pause_key(env.prefix)))
+    finally:
+        client.close()
+    assert present == (state == "set"), f"cron pause switch {cron_pause_key(env.prefix)} is not {state}"
+
+
+@then(parsers.parse("no new job starts within {minutes:d} virtual minutes"))
+def no_new_job_starts(sim: Simulation, minutes: int) -> None:
+    start = snapshot(sim)
+    sim.run_for(minutes)
+    end = snapshot(sim)
+    finished = end.total("completed", "failed") - start.total("completed", "failed")
+    assert end.total("active") == 0, f"jobs still active after {minutes} virtual minutes: {end.counts}"
+    assert finished <= start.total("active"), (
+        f"{finished} jobs finished but only {start.total('active')} were active when the queues were paused"
+    )
+
+
+@then("the cron skips its ticks")
+def cron_skips(sim: Simulation) -> None:
+    skipped = [event for event in sim.logs.events() if "cron tick skipped: paused" in event.message]
+    assert skipped, "the cron did not log a skipped tick while paused"
+
+
+@then("no failed job remains")
+def no_failed_job(sim: Simulation) -> None:
+    counts = sim.job_counts()
+    failed = {name: c.get("failed", 0) for name, c in counts.items() if c.get("failed", 0)}
+    assert not failed, f"failed jobs remain: {failed}"
+
+
+@then("no waiting job was removed")
+def no_waiting_job_removed(sim: Simulation, before: QueueSnapshot) -> None:
+    gone = {
+        name: sorted(job_id for job_id in ids if sim.bridge.call(sim.bridge.queue(name).getJob(job_id)) is None)
+        for name, ids in before.pending_ids.items()
+    }
+    gone = {name: ids for name, ids in gone.items() if ids}
+    assert not gone, f"jobs that were waiting are gone: {gone}"
+
+
+@then("every uploaded workflow is done")
+def every_workflow_done(sim: Simulation) -> None:
+    counts = sim.workflows()
+    assert counts and set(counts) == {"done"}, f"workflows not all done: {counts}"
