@@ -238,6 +238,10 @@ class Simulation:
         """BullMQ job counts per registered queue (and per queue of `extra_queues`)."""
         return {name: self.bridge.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
 
+    def check_queues(self) -> list[str]:
+        """The registered queues no worker of the live deployment consumes (empty when all are served)."""
+        return self._deployment.check_queues()
+
     @property
     def cron(self) -> Cron:
         """The cron of the live deployment (its runs, skips and overlap are counted)."""
