@@ -17,6 +17,7 @@ pytest_plugins = [
     "steps.schema_steps",
     "steps.simulation_steps",
     "steps.queue_steps",
+    "steps.deploy_steps",
 ]
 
 
