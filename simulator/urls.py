@@ -12,14 +12,14 @@ def redact(url: str) -> str:
     """The URL with any password replaced by ***; safe to print or log."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # e.g. a port that is not a number: fall back to masking the userinfo textually
         return _USERINFO.sub(r"//\1:***@", url)
-    if parts.password is None:
-        return url
     userinfo = f"{parts.username or ''}:***"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
 
 

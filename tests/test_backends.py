@@ -57,6 +57,7 @@ def test_containers_backend_says_why_it_cannot_run() -> None:
 def test_url_helpers() -> None:
     assert redact("redis://user:pw@host:6379/0") == "redis://user:***@host:6379/0"
     assert redact("redis://host:6379/0") == "redis://host:6379/0"
+    assert redact("redis://u:pw@host:abc/0") == "redis://u:***@host:abc/0"
     assert with_database("postgresql://postgres:@/postgres?host=/tmp/a/pgdata", "x") == (
         "postgresql://postgres:@/x?host=/tmp/a/pgdata"
     )
