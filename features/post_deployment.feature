@@ -55,3 +55,16 @@ Feature: Post-Deployment Verification
         | relation-does-not-exist |
         | const-assignment        |
       And the image review endpoint answers 200 for the new workflow
+
+  Rule: 4. Check for Remaining Issues
+    This deploy fixes two bugs; the issues it leaves must still be visible to whoever watches the logs.
+
+    Scenario: Check for Remaining Issues under load after the deploy
+      Given the deploy release has been pushed
+      And I have run "manage-queues resume"
+      When 3 POs of 12 lines each are uploaded
+      And the workflows run for up to 20 virtual minutes
+      Then since the push the logs show each remaining issue:
+        | issue                                  | signature       |
+        | Connection Pool: timed out fetching    | pool-timeout    |
+        | Queue Configuration: temporary queue   | temporary-queue |

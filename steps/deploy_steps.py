@@ -73,15 +73,24 @@ def new_workflow_progresses(sim: Simulation, new_uploads: list[UploadResult], mi
     assert not missing, f"stages not done within {minutes} virtual minutes: {missing}"
 
 
+def hits_since(sim: Simulation, since: float, signature: str) -> list[str]:
+    """Log lines at or after virtual time `since` that carry `signature`."""
+    pattern = re.compile(SIGNATURES[signature])
+    return [event.message for event in sim.logs.events() if event.t >= since and pattern.search(event.message)]
+
+
 @then("since the push the logs show none of these signatures:")
 def no_signatures_since_push(sim: Simulation, pushed_at: float, datatable: list[list[str]]) -> None:
-    found = {}
-    for (signature,) in datatable[1:]:
-        pattern = re.compile(SIGNATURES[signature])
-        hits = [event.message for event in sim.logs.events() if event.t >= pushed_at and pattern.search(event.message)]
-        if hits:
-            found[signature] = hits[0]
+    found = {signature: hits[0] for (signature,) in datatable[1:] if (hits := hits_since(sim, pushed_at, signature))}
     assert not found, f"signatures seen since the push: {found}"
+
+
+@then("since the push the logs show each remaining issue:")
+def remaining_signatures_since_push(sim: Simulation, pushed_at: float, datatable: list[list[str]]) -> None:
+    header = datatable[0]
+    column = header.index("signature")
+    quiet = [row[column] for row in datatable[1:] if not hits_since(sim, pushed_at, row[column])]
+    assert not quiet, f"remaining issues the monitor did not see since the push: {quiet}"
 
 
 @then(parsers.parse("the image review endpoint answers {status:d} for the new workflow"))

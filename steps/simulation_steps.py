@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -18,6 +19,12 @@ TIME_SCALE = 300.0
 
 
 @pytest.fixture
+def sim_options() -> dict[str, Any]:
+    """Simulation settings that Given steps may change before the release starts."""
+    return {}
+
+
+@pytest.fixture
 def simulations() -> Iterator[list[Simulation]]:
     """Every simulation a scenario starts; closed (workers finish their jobs) when it ends."""
     started: list[Simulation] = []
@@ -26,21 +33,29 @@ def simulations() -> Iterator[list[Simulation]]:
         sim.close()
 
 
-def start_simulation(env: ScenarioEnv, release: Release, simulations: list[Simulation]) -> Simulation:
-    sim = Simulation(env, release=release, seed=1, time_scale=TIME_SCALE)
+def start_simulation(env: ScenarioEnv, release: Release, simulations: list[Simulation],
+                     options: dict[str, Any]) -> Simulation:
+    sim = Simulation(env, release=release, **{"seed": 1, "time_scale": TIME_SCALE, **options})
     simulations.append(sim)
     return sim
 
 
+@given(parsers.parse("the image search allows {quota:d} requests per virtual minute"))
+def search_quota(sim_options: dict[str, Any], quota: int) -> None:
+    sim_options["search_quota_per_minute"] = quota
+
+
 @given(parsers.parse("the {name} release is running"), target_fixture="sim")
-def release_running(env: ScenarioEnv, name: str, simulations: list[Simulation]) -> Simulation:
-    return start_simulation(env, release_named(name), simulations)
+def release_running(env: ScenarioEnv, name: str, simulations: list[Simulation],
+                    sim_options: dict[str, Any]) -> Simulation:
+    return start_simulation(env, release_named(name), simulations, sim_options)
 
 
 @given(parsers.re(r"a release where (?P<bug_id>[a-z0-9-]+) is (?P<form>broken|fixed)"), target_fixture="sim")
-def release_with_bug(env: ScenarioEnv, bug_id: str, form: str, simulations: list[Simulation]) -> Simulation:
+def release_with_bug(env: ScenarioEnv, bug_id: str, form: str, simulations: list[Simulation],
+                     sim_options: dict[str, Any]) -> Simulation:
     release = HEALTHY if form == "fixed" else HEALTHY.with_broken(bug_id)
-    return start_simulation(env, release, simulations)
+    return start_simulation(env, release, simulations, sim_options)
 
 
 @given(parsers.parse("{count:d} POs have been uploaded"), target_fixture="uploads")
@@ -49,12 +64,19 @@ def upload_pos(sim: Simulation, count: int) -> list[UploadResult]:
     return sim.upload_fake_pos(count)
 
 
+@given(parsers.parse("{count:d} POs of {lines:d} lines each have been uploaded"), target_fixture="uploads")
+@when(parsers.parse("{count:d} POs of {lines:d} lines each are uploaded"), target_fixture="uploads")
+def upload_pos_with_lines(sim: Simulation, count: int, lines: int) -> list[UploadResult]:
+    return sim.upload_fake_pos(count, lines=lines)
+
+
 @given(parsers.parse("the workflows have run for {minutes:d} virtual minutes"))
 @when(parsers.parse("the workflows run for {minutes:d} virtual minutes"))
 def run_for(sim: Simulation, minutes: int) -> None:
     sim.run_for(minutes)
 
 
+@given(parsers.parse("the workflows have run for up to {minutes:d} virtual minutes"))
 @when(parsers.parse("the workflows run for up to {minutes:d} virtual minutes"))
 def run_until_finished(sim: Simulation, minutes: int) -> None:
     sim.run_until(sim.all_finished, within_virtual_minutes=minutes)
