@@ -17,8 +17,7 @@ def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: S
         assert sim.cron.max_concurrent >= 2, "runs overlapped"
         twice = [key for key, runs in sim.stage_runs().items() if runs > 1]
         assert twice, "some workflows were processed twice"
-        assert sim.job_counts()["po-parse"]["completed"] > PO_COUNT
-        assert sim.metrics.peak("queue_depth:po-parse") > 0
+        assert sim.job_counts()["po-parse"]["completed"] > PO_COUNT, "more parse jobs than workflows"
 
     with Simulation(other_scenario, release=HEALTHY, seed=16) as sim:
         sim.upload_fake_pos(PO_COUNT, lines=3)
