@@ -101,7 +101,7 @@ def _criteria_table(journal: dict[str, Any]) -> Table:
     return table
 
 
-@app.command()
+@app.command(help=HELP)
 def rehearse(
     scenario: Annotated[Scenario, typer.Argument(help="incident, rollback or follow-ups.")],
     backend: Annotated[str | None, typer.Option("--backend", envvar="HARNESS_BACKEND", show_envvar=True,
@@ -189,8 +189,16 @@ def rehearse(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors are one line on stderr (exit 2), never a traceback."""
+    try:
+        code = app(prog_name="rehearse", standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors
+        err.print(f"rehearse: error: {error.format_message()}")
+        sys.exit(EXIT_ERROR)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("rehearse: interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else EXIT_HOLDS)
 
 
 if __name__ == "__main__":
