@@ -162,7 +162,8 @@ def render(journal: dict[str, Any]) -> str:
         + f"><figcaption>{escape(title)}</figcaption></figure>"
         for cid, title, key, label in CHARTS
     )
-    data = json.dumps(journal, default=str).replace("</", "<\\/")
+    # Every "<" escaped, so nothing in the journal (tool output, log lines) can end the script element.
+    data = json.dumps(journal, default=str).replace("<", "\\u003c")
     versions = ", ".join(f"{name} {version}" for name, version in journal["versions"].items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Rehearsal: {escape(journal['scenario'])}</title>

@@ -1,0 +1,1 @@
+"""Tests of `rehearse`: journal, report, command line, and whole rehearsals on real servers."""
