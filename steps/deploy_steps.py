@@ -28,9 +28,12 @@ def wait_for_deployment(sim: Simulation, minutes: int) -> None:
     sim.run_for(minutes)
 
 
-@when("the previous commit is reverted and pushed")
-def revert_and_push(sim: Simulation) -> None:
+@when("the previous commit is reverted and pushed", target_fixture="pushed_at")
+def revert_and_push(sim: Simulation) -> float:
+    """`git revert HEAD && git push`: the previous release is deployed again."""
+    began = sim.clock.now()
     sim.rollback()
+    return began
 
 
 @then(parsers.parse("the {name} release is live"))

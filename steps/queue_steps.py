@@ -112,3 +112,14 @@ def no_waiting_job_removed(sim: Simulation, before: QueueSnapshot) -> None:
 def every_workflow_done(sim: Simulation) -> None:
     counts = sim.workflows()
     assert counts and set(counts) == {"done"}, f"workflows not all done: {counts}"
+
+
+@then("every noted job has run or is still queued")
+def noted_jobs_kept(sim: Simulation, before: QueueSnapshot) -> None:
+    lost = {}
+    for name, ids in before.pending_ids.items():
+        states = {job_id: sim.bridge.job_state(name, job_id) for job_id in ids}
+        missing = sorted(job_id for job_id, state in states.items() if state in ("unknown", "None", ""))
+        if missing:
+            lost[name] = missing
+    assert not lost, f"jobs lost across the rollback: {lost}"

@@ -117,6 +117,12 @@ def review_api_answers(sim: Simulation, uploads: list[UploadResult], status: int
     assert not wrong, f"expected {status} for every session, got {wrong}"
 
 
+@then(parsers.re(r"""within (?P<minutes>\d+) virtual minutes the logs show (?P<quote>['"])(?P<text>.+)(?P=quote)$"""))
+def logs_show_within(sim: Simulation, minutes: str, text: str) -> None:
+    seen = sim.run_until(lambda: any(text in message for message in _log_messages(sim)), int(minutes))
+    assert seen, f"no log line contains {text!r} within {minutes} virtual minutes"
+
+
 def signature_hits(sim: Simulation, pattern: str) -> list[str]:
     regex = re.compile(pattern)
     return [message for message in _log_messages(sim) if regex.search(message)]
