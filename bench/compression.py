@@ -1,0 +1,59 @@
+"""Virtual-time compression: simulated hours per wall second a cron-every-minute rehearsal keeps up with."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from simulator.bugs import cron_overload
+from simulator.isolation import Isolation
+from simulator.release import HEALTHY
+from simulator.simulation import Simulation
+
+# The healthy release with the every-minute, overlapping cron of the cron-overload bug.
+CRON_HEAVY = HEALTHY.with_broken("cron-overload", name="cron-every-minute")
+# A scale keeps up when at least this share of the due cron runs ran and every PO finished.
+KEPT_UP_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class CompressionRun:
+    """One rehearsal window at one clock scale."""
+
+    scale: float
+    virtual_hours: float
+    wall_seconds: float
+    cron_runs: int
+    cron_due: int
+    pos_finished: bool
+
+    @property
+    def hours_per_wall_second(self) -> float:
+        return self.virtual_hours / self.wall_seconds
+
+    @property
+    def kept_up(self) -> bool:
+        return self.pos_finished and self.cron_runs >= KEPT_UP_SHARE * self.cron_due
+
+
+def run_window(isolation: Isolation, *, scale: float, virtual_hours: float, pos: int, seed: int = 5) -> CompressionRun:
+    """Upload `pos` POs, let the cron-every-minute release run `virtual_hours`, count its runs against the schedule."""
+    interval = cron_overload.settings(False).interval_minutes
+    env = isolation.create(f"bench-compression-{scale:g}")
+    try:
+        with Simulation(env, release=CRON_HEAVY, seed=seed, time_scale=scale) as sim:
+            sim.upload_fake_pos(pos, lines=3)
+            started_wall, started_virtual = time.perf_counter(), sim.clock.now()
+            sim.go_live()
+            sim.clock.sleep(virtual_hours * 3600.0)
+            finished = sim.all_finished()
+            elapsed_virtual = sim.clock.now() - started_virtual
+            wall = time.perf_counter() - started_wall
+            sim.cron.stop()
+            runs = sim.cron.runs + sim.cron.skipped_paused + sim.cron.skipped_locked
+        # The first run is due at once, then one per interval on the grid.
+        due = 1 + math.floor(elapsed_virtual / (interval * 60.0))
+        return CompressionRun(scale, elapsed_virtual / 3600.0, wall, runs, due, finished)
+    finally:
+        isolation.destroy(env)

@@ -1,0 +1,130 @@
+"""One bench run: every measurement in order on one backend, each figure added to Results as it is measured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench import ceiling, compression, features, setup_costs, workflow
+from bench.results import Results
+from simulator.backends import Backend, BackendConfig, open_backend
+from simulator.isolation import Isolation
+from simulator.workflow.stages import STAGES
+from simulator.workflow.workers import CONCURRENCY
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each measurement does (the smoke test uses tiny ones)."""
+
+    jobs: int = 5000  # ceiling: jobs added and processed
+    pos: int = 120  # workflow: POs per run
+    lines: int = 3  # lines per PO
+    time_scale: float = 3600.0  # workflow: virtual seconds per wall second
+    rounds: int = 30  # isolation create/destroy cycles
+    hours: float = 2.0  # compression: virtual hours per window
+    scales: tuple[float, ...] = (900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+    features: str = "features/"  # the gate to time
+    root: str = "."  # where pytest runs
+
+
+Say = Callable[[str], None]
+
+
+def run(backend_name: str, sizes: Sizes, say: Say) -> Results:
+    """Open `backend_name` (a bad configuration fails here, before any work), then measure (1)-(6) on it."""
+    results = Results(backend_name, asdict(sizes))
+    server: Backend = open_backend(BackendConfig.from_env(backend_name))
+    server.start()
+    try:
+        say("embedded backend cold start (a second, fresh instance)")
+        cold = setup_costs.embedded_cold_start()
+        results.add("embedded_cold_start_s", "set-up", "embedded backend cold start", cold.start_seconds, "s",
+                    goal="<= 3 s", met=cold.start_seconds <= 3.0)
+        results.add("embedded_stop_s", "set-up", "embedded backend stop", cold.stop_seconds, "s")
+        _on_backend(server, sizes, results, say)
+    finally:
+        server.stop()
+    return results
+
+
+def _on_backend(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:
+    total_concurrency = len(STAGES) * CONCURRENCY
+    say(f"ceiling: {sizes.jobs} raw BullMQ jobs")
+    raw = ceiling.measure(server.redis_url, sizes.jobs, (1, total_concurrency))
+    results.add("bullmq_add_per_s", "ceiling", "BullMQ add, one awaited add after another", raw["add"], "jobs/s")
+    results.add("bullmq_add_bulk_per_s", "ceiling", "BullMQ addBulk", raw["add_bulk"], "jobs/s")
+    results.add("bullmq_noop_c1_per_s", "ceiling", "BullMQ no-op process, concurrency 1", raw["noop_c1"], "jobs/s")
+    noop = raw[f"noop_c{total_concurrency}"]
+    results.add("bullmq_noop_per_s", "ceiling", f"BullMQ no-op process, concurrency {total_concurrency}", noop,
+                "jobs/s")
+    ceiling_rate = max(raw["noop_c1"], noop)
+
+    isolation = Isolation(server.redis_url, server.database_url)
+    try:
+        _isolation(server, sizes, results, say)
+        runs = {}
+        for processes in (0, 1, 2):
+            say(f"workflow: {sizes.pos} POs, {processes or 'in-process'} worker process(es)")
+            runs[processes] = workflow.run_workflow(isolation, pos=sizes.pos, lines=sizes.lines,
+                                                    worker_processes=processes, time_scale=sizes.time_scale)
+        for processes, measured in runs.items():
+            key = f"workflow_p{processes}"
+            ratio = measured.jobs_per_second / ceiling_rate
+            goal, met = ("", None) if processes else (">= 25% of the no-op ceiling", ratio >= 0.25)
+            results.add(f"{key}_pos_per_min", "workflow", f"POs per minute, {measured.workers}",
+                        measured.pos_per_minute, "POs/min")
+            results.add(f"{key}_jobs_per_s", "workflow", f"stage jobs per second, {measured.workers}",
+                        measured.jobs_per_second, "jobs/s")
+            results.add(f"{key}_ratio_to_ceiling", "workflow", f"stage jobs/s ÷ no-op ceiling, {measured.workers}",
+                        ratio * 100, "%", goal=goal, met=met)
+        scaling = runs[2].jobs_per_second / runs[1].jobs_per_second
+        results.add("workflow_scaling_2_vs_1", "workflow", "2 worker processes ÷ 1", scaling, "x", goal=">= 1.4x",
+                    met=scaling >= 1.4)
+        _compression(isolation, sizes, results, say)
+    finally:
+        isolation.close()
+    _gate(server, sizes, results, say)
+
+
+def _isolation(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:
+    say(f"isolation: {sizes.rounds} create/destroy cycles")
+    cost = setup_costs.isolation_costs(server.redis_url, server.database_url, sizes.rounds)
+    results.add("isolation_template_s", "set-up", "template database migrated (once per session)",
+                cost.template_seconds, "s")
+    results.add("isolation_create_ms", "set-up", "scenario database + prefix created (median)",
+                cost.create_median * 1000, "ms", goal="<= 100 ms", met=cost.create_median <= 0.1)
+    results.add("isolation_create_max_ms", "set-up", "scenario created (slowest)", cost.create_max * 1000, "ms")
+    results.add("isolation_destroy_ms", "set-up", "scenario database + prefix removed (median)",
+                cost.destroy_median * 1000, "ms")
+    results.add("isolation_cycle_ms", "set-up", "scenario create + destroy (median)", cost.cycle_median * 1000, "ms")
+
+
+def _compression(isolation: Isolation, sizes: Sizes, results: Results, say: Say) -> None:
+    best = 0.0
+    for scale in sizes.scales:
+        say(f"compression: cron every minute, {sizes.hours:g} virtual hours at scale {scale:g}")
+        window = compression.run_window(isolation, scale=scale, virtual_hours=sizes.hours, pos=3)
+        results.add(f"compression_x{scale:g}_cron_share", "compression",
+                    f"cron runs ÷ due at scale {scale:g} ({window.hours_per_wall_second:.2f} h/s)",
+                    window.cron_runs / max(1, window.cron_due) * 100, "%",
+                    goal=f">= {compression.KEPT_UP_SHARE:.0%} and POs done", met=window.kept_up)
+        if window.kept_up:
+            best = max(best, window.hours_per_wall_second)
+    results.add("compression_hours_per_s", "compression", "simulated hours per wall second, kept up", best, "h/s",
+                goal=">= 1 h/s", met=best >= 1.0)
+
+
+def _gate(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:
+    root = Path(sizes.root)
+    for workers in (1, 2):
+        say(f"gate: pytest {sizes.features} with {workers} worker(s)")
+        gate = features.run_gate(sizes.features, server.name, workers, root)
+        goal, met = ("< 90 s serial, passing", gate.wall_seconds < 90 and gate.exit_code == 0) if workers == 1 \
+            else ("passing", gate.exit_code == 0)
+        label = "serial" if workers == 1 else f"-n {workers}"
+        results.add(f"features_n{workers}_s", "gate", f"pytest {sizes.features} {label} ({gate.summary})",
+                    gate.wall_seconds, "s", goal=goal, met=met)
+    results.add("features_speedup", "gate", "serial ÷ -n 2", results.value("features_n1_s") / results.value(
+        "features_n2_s"), "x")

@@ -1,0 +1,77 @@
+"""`python -m bench` with tiny sizes, as a subprocess on the session's backend: every figure lands in the JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.backends import BackendConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--jobs", "200", "--pos", "4", "--rounds", "2", "--hours", "0.2", "--scales", "600,3600",
+        "--features", "features/test_smoke.py"]
+FIGURES = {
+    "embedded_cold_start_s", "embedded_stop_s",
+    "bullmq_add_per_s", "bullmq_add_bulk_per_s", "bullmq_noop_c1_per_s", "bullmq_noop_per_s",
+    "isolation_template_s", "isolation_create_ms", "isolation_create_max_ms", "isolation_destroy_ms",
+    "isolation_cycle_ms",
+    *(f"workflow_p{n}_{what}" for n in (0, 1, 2) for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling")),
+    "workflow_scaling_2_vs_1",
+    "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
+    "features_n1_s", "features_n2_s", "features_speedup",
+}
+
+
+def _bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: Path) -> None:
+    if backend_config.name == "containers":
+        pytest.skip("the bench smoke run starts its own servers; containers would start two more")
+    out = tmp_path / "bench.json"
+    completed = _bench("--backend", backend_config.name, "--json", str(out), *TINY)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    document = json.loads(out.read_text())
+    assert document["backend"] == backend_config.name
+    figures = document["figures"]
+    assert set(figures) == FIGURES
+    for key, figure in figures.items():
+        assert figure["value"] >= 0, key
+    # Every measurement really did work: throughput and times are positive, the POs of each run finished.
+    for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
+                "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
+        assert figures[key]["value"] > 0, key
+    assert "passed" in figures["features_n1_s"]["label"], figures["features_n1_s"]["label"]
+    assert "scenario database + prefix created" in completed.stdout, "the table is printed"
+    assert not list(tmp_path.glob(".*.tmp")), "no half-written JSON left behind"
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args, fragment in (
+        (["--backend", "nowhere"], "unknown backend 'nowhere'"),
+        (["--json", str(tmp_path / "missing" / "out.json")], "does not exist"),
+        (["--scales", "fast"], "--scales must be numbers"),
+        (["--features", "features/nope.py"], "not found"),
+    ):
+        completed = _bench(*args, timeout=60)
+        assert completed.returncode == 2, (args, completed.stderr)
+        lines = completed.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], (args, completed.stderr)
+        assert "Traceback" not in completed.stderr
+    assert not list(tmp_path.rglob("*")), "nothing written on bad input"
+
+
+def test_services_backend_without_urls_fails_in_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    completed = subprocess.run([sys.executable, "-m", "bench", "--backend", "services", "--jobs", "10"], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.strip().splitlines()[-1].startswith("error:"), completed.stderr
