@@ -19,6 +19,7 @@ pytest_plugins = [
     "steps.queue_steps",
     "steps.deploy_steps",
     "steps.remaining_issue_steps",
+    "steps.follow_up_steps",
 ]
 
 

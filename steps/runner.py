@@ -13,6 +13,8 @@ from simulator.isolation import ScenarioEnv
 
 # The runbook's `node api/<tool>.js` commands map to our console scripts of the same name.
 TOOLS = ("manage-queues", "check-table-names")
+# Tools run from the project's root, as the runbook runs them from the app's root.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -55,5 +57,5 @@ def run_tool(command: str, env: ScenarioEnv, *, timeout: float = 60.0) -> ToolRu
     environment = {**os.environ, "REDIS_URL": env.redis_url, "DATABASE_URL": env.database_url,
                    "NO_COLOR": "1", "COLUMNS": "200"}
     result = subprocess.run(full, capture_output=True, text=True, env=environment, timeout=timeout,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT)
     return ToolRun(command, result.returncode, result.stdout, result.stderr)

@@ -1,0 +1,43 @@
+"""Steps for the checklist's follow-up tasks: queue definitions, rate limiting, hygiene, cron batching."""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, then
+
+from simulator.simulation import Simulation
+from steps.runner import ToolRun
+from steps.tool_steps import tool_json
+
+
+@then("every queue of the shared config is defined and served")
+def queues_defined(tool_run: ToolRun, sim: Simulation) -> None:
+    listing = tool_json(tool_run)
+    assert listing["registry_missing"] == [], f"registered queues missing in Redis: {listing['registry_missing']}"
+    assert sim.check_queues() == [], f"registered queues no worker consumes: {sim.check_queues()}"
+
+
+@then("the queue list shows no queue outside the shared config")
+def no_unregistered_queue(tool_run: ToolRun) -> None:
+    strays = [queue["name"] for queue in tool_json(tool_run)["queues"] if not queue["registered"]]
+    assert not strays, f"queues outside the shared config: {strays}"
+
+
+@then("the queue list shows a queue outside the shared config")
+def some_unregistered_queue(tool_run: ToolRun) -> None:
+    strays = [queue["name"] for queue in tool_json(tool_run)["queues"] if not queue["registered"]]
+    assert strays, "every queue in Redis is in the shared config"
+
+
+@then(parsers.parse("cron runs start at least {minutes:d} virtual minutes apart"))
+def cron_interval(sim: Simulation, minutes: int) -> None:
+    starts = [event.t for event in sim.logs.events() if event.message == "cron tick started"]
+    assert len(starts) >= 2, f"only {len(starts)} cron runs"
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= minutes * 60 - 1, f"cron runs {min(gaps) / 60:.2f} virtual minutes apart"
+
+
+@then(parsers.parse("no cron run picks more than {batch:d} workflows"))
+def cron_batches(sim: Simulation, batch: int) -> None:
+    finished = [event for event in sim.logs.events() if event.message == "cron tick finished"]
+    picked = [int(event.fields.get("picked", 0)) for event in finished]
+    assert picked and max(picked) <= batch, f"workflows picked per cron run: {picked}"
