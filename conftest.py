@@ -18,9 +18,9 @@ pytest_plugins = [
     "steps.simulation_steps",
     "steps.queue_steps",
     "steps.deploy_steps",
-    "steps.ledger_plugin",
     "steps.remaining_issue_steps",
     "steps.follow_up_steps",
+    "steps.criteria_steps",
 ]
 
 
@@ -30,6 +30,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=BACKEND_NAMES,
         default=None,
         help="where the real Redis and Postgres come from (env HARNESS_BACKEND; default: embedded)",
+    )
+    parser.addoption(
+        "--release",
+        default="deploy",
+        help="the release under test in the deploy gate: deploy (default), incident, healthy, "
+        "or <release>-without-<bug id>",
     )
 
 

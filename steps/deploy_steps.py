@@ -9,7 +9,7 @@ from pytest_bdd import given, parsers, then, when
 
 from simulator.observe.logs import SIGNATURES
 from simulator.po.upload import UploadResult
-from simulator.release import release_named
+from simulator.release import Release, release_named
 from simulator.simulation import Simulation
 from steps.simulation_steps import session_status
 
@@ -21,6 +21,20 @@ def push_release(sim: Simulation, name: str) -> float:
     began = sim.clock.now()
     sim.deploy(release_named(name))
     return began
+
+
+@given("the release under test has been pushed", target_fixture="pushed_at")
+@when("the release under test is pushed", target_fixture="pushed_at")
+def push_release_under_test(sim: Simulation, release_under_test: Release) -> float:
+    """The deploy of the release the gate judges."""
+    began = sim.clock.now()
+    sim.deploy(release_under_test)
+    return began
+
+
+@then("the release under test is live")
+def release_under_test_live(sim: Simulation, release_under_test: Release) -> None:
+    assert sim.release == release_under_test, f"live release is {sim.release.name!r}"
 
 
 @when(parsers.parse("I wait {minutes:d} virtual minutes for the deployment to complete"))

@@ -51,6 +51,22 @@ def release_running(env: ScenarioEnv, name: str, simulations: list[Simulation],
     return start_simulation(env, release_named(name), simulations, sim_options)
 
 
+@pytest.fixture
+def release_under_test(request: pytest.FixtureRequest) -> Release:
+    """The release the deploy gate judges (--release; default: this deploy)."""
+    name = str(request.config.getoption("--release"))
+    try:
+        return release_named(name)
+    except ValueError as error:
+        raise pytest.UsageError(f"--release: {error}") from None
+
+
+@given("the release under test is running", target_fixture="sim")
+def release_under_test_running(env: ScenarioEnv, release_under_test: Release, simulations: list[Simulation],
+                               sim_options: dict[str, Any]) -> Simulation:
+    return start_simulation(env, release_under_test, simulations, sim_options)
+
+
 @given(parsers.re(r"a release where (?P<bug_id>[a-z0-9-]+) is (?P<form>broken|fixed)"), target_fixture="sim")
 def release_with_bug(env: ScenarioEnv, bug_id: str, form: str, simulations: list[Simulation],
                      sim_options: dict[str, Any]) -> Simulation:

@@ -1,0 +1,35 @@
+@success-criteria
+Feature: Success Criteria
+  Every success criterion of the checklist, evaluated over a run of the app under load: all must
+  hold on the release under test (this deploy by default), and the incident release must fail
+  exactly the criteria its outage broke. The search quota is as tight as it was in production.
+
+  Scenario: Success criteria hold on the deploy release
+    Given the scenario's Redis and Postgres
+    And the image search allows 1 requests per virtual minute
+    And the release under test is running
+    And 6 POs of 4 lines each have been uploaded
+    When the workflows run for up to 30 virtual minutes
+    Then since the start the success criteria hold:
+      | criterion                                          |
+      | No P2010 "relation does not exist" errors in logs  |
+      | No "Engine is not yet connected" errors in logs    |
+      | No "Assignment to constant variable" errors        |
+      | PO uploads complete successfully end-to-end        |
+      | Image review sessions created and accessible       |
+      | Connection pool stays under 25 connections         |
+      | No 404 errors on image review API endpoints        |
+
+  Scenario: Success criteria fail on the incident release, exactly where the outage showed
+    Given the scenario's Redis and Postgres
+    And the image search allows 1 requests per virtual minute
+    And the incident release is running
+    And 6 POs of 4 lines each have been uploaded
+    When the workflows run for up to 30 virtual minutes
+    Then since the start exactly these success criteria fail:
+      | criterion                                          |
+      | No P2010 "relation does not exist" errors in logs  |
+      | No "Assignment to constant variable" errors        |
+      | PO uploads complete successfully end-to-end        |
+      | Image review sessions created and accessible       |
+      | No 404 errors on image review API endpoints        |
