@@ -78,6 +78,7 @@ def add_done_workflows(database_url: str, done: int, pending: int) -> None:
             )
 
 
+@pytest.mark.jobs_left("queue depths are sampled from jobs no worker takes")
 def test_sample_reads_real_redis_and_postgres(scenario: ScenarioEnv, bridge: QueueBridge) -> None:
     release = threading.Event()
 

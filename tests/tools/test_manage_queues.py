@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis
 
 from simulator.isolation import ScenarioEnv
@@ -77,6 +78,7 @@ def test_pause_stops_processing_and_resume_finishes_everything(
     assert queue_json(after, QUEUE)["completed"] == 5
 
 
+@pytest.mark.jobs_left("jobs in every state are counted, none processed")
 def test_status_counts_match_getjobcounts_plus_the_legacy_paused_list(
     mq: Callable[..., Any], bridge: QueueBridge, raw_redis: redis.Redis, scenario: ScenarioEnv,
     poll: Callable[..., Any],
@@ -109,6 +111,7 @@ def test_status_counts_match_getjobcounts_plus_the_legacy_paused_list(
     assert "6 (2 in paused list)" in human.stdout
 
 
+@pytest.mark.jobs_left("a delayed job shows clean leaves other states alone")
 def test_clean_removes_only_failed_jobs_past_the_grace(
     mq: Callable[..., Any], bridge: QueueBridge, raw_redis: redis.Redis, scenario: ScenarioEnv,
     poll: Callable[..., Any],
@@ -198,6 +201,7 @@ def test_pause_and_resume_set_and_clear_the_cron_switch(
     assert mq("status", "--expect", "paused").returncode == 1
 
 
+@pytest.mark.jobs_left("queues are listed, not processed")
 def test_list_and_all_find_queues_outside_the_registry(
     mq: Callable[..., Any], bridge: QueueBridge, scenario: ScenarioEnv
 ) -> None:
@@ -218,6 +222,7 @@ def test_list_and_all_find_queues_outside_the_registry(
     assert unknown.stderr.strip().count("\n") == 0 and "no-such-queue" in unknown.stderr
 
 
+@pytest.mark.jobs_left("jobs in every state are shown, none processed")
 def test_status_output_is_readable_and_json_is_stable(mq: Callable[..., Any], bridge: QueueBridge) -> None:
     bridge.add(QUEUE, "job", {})
     human = mq("status")

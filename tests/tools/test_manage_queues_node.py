@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis
 
 from simulator.isolation import ScenarioEnv
@@ -66,6 +67,7 @@ def test_node_queue_paused_counted_cleaned_and_resumed(
     assert raw_redis.exists(f"{keys}:paused") == 0
 
 
+@pytest.mark.jobs_left("the resumed jobs are counted back in wait, no worker runs")
 def test_the_apps_own_resume_after_the_tool_pause_loses_nothing(
     node_bullmq: Any, mq: Callable[..., Any]
 ) -> None:
