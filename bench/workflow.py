@@ -37,7 +37,8 @@ class WorkflowNotFinished(Exception):
 
 
 def run_workflow(isolation: Isolation, *, pos: int, lines: int, worker_processes: int, time_scale: float,
-                 within_virtual_minutes: float = 600.0, seed: int = 11) -> WorkflowRun:
+                 within_virtual_minutes: float = 6000.0, seed: int = 11, poll_wall_seconds: float = 0.05,
+                 sample_every_seconds: float = 15.0) -> WorkflowRun:
     """Upload `pos` POs, then time from the cron's first tick until every workflow is done and the queues are empty.
 
     worker_processes 0: stage workers in this process; N >= 1: N `python -m simulator worker` processes.
@@ -48,7 +49,8 @@ def run_workflow(isolation: Isolation, *, pos: int, lines: int, worker_processes
         mode = "process" if worker_processes else "inprocess"
         with ExitStack() as stack:
             sim = stack.enter_context(Simulation(env, release=HEALTHY, seed=seed, time_scale=time_scale,
-                                                 worker_mode=mode))  # type: ignore[arg-type]
+                                                 worker_mode=mode,  # type: ignore[arg-type]
+                                                 sample_every_seconds=sample_every_seconds))
             config = AppConfig(env.redis_url, env.prefix, env.database_url, sim.search_url, HEALTHY,
                                sim.search_quota_per_minute)
             for _ in range(max(0, worker_processes - 1)):
@@ -57,7 +59,7 @@ def run_workflow(isolation: Isolation, *, pos: int, lines: int, worker_processes
             sim.upload_fake_pos(pos, lines=lines)
             started_wall, started_virtual = time.perf_counter(), sim.clock.now()
             finished = sim.run_until(sim.all_finished, within_virtual_minutes=within_virtual_minutes,
-                                     poll_wall_seconds=0.01)
+                                     poll_wall_seconds=poll_wall_seconds)
             wall = time.perf_counter() - started_wall
             virtual_minutes = (sim.clock.now() - started_virtual) / 60.0
             if not finished:

@@ -16,7 +16,7 @@ from simulator.queues.registry import cron_pause_key
 
 # Upper bound on the time a lock is held, in wall seconds: a crashed tick frees it after this.
 DEFAULT_LOCK_TTL = 60.0
-# The scheduler polls at least this often (wall seconds) so stop() and a manual clock are noticed.
+# How often (wall seconds) the scheduler polls a clock whose waits take no wall time (a manual clock).
 _POLL_WALL = 0.02
 
 
@@ -161,7 +161,9 @@ class Cron:
                 thread.start()
                 continue
             wait = self.clock.to_wall(self._next_at - now)
-            self._stop.wait(min(max(wait, _POLL_WALL), 0.5))
+            # Sleep exactly until the next run on a scaled clock (a floor here capped the cron at 50 runs per wall
+            # second); poll only a clock whose waits take no wall time (ManualClock).
+            self._stop.wait(min(wait, 0.5) if wait > 0 else _POLL_WALL)
 
     def start(self) -> None:
         """Start firing on schedule in a background thread (the first run is due at once)."""
