@@ -9,6 +9,7 @@ import pytest
 from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
 from simulator.checklist import BUG_IDS, SECTIONS
 from simulator.isolation import Isolation, ScenarioEnv
+from steps.live_steps import live_mode
 
 pytest_plugins = [
     "steps.common_steps",
@@ -18,9 +19,11 @@ pytest_plugins = [
     "steps.simulation_steps",
     "steps.queue_steps",
     "steps.deploy_steps",
+    "steps.ledger_plugin",
     "steps.remaining_issue_steps",
     "steps.follow_up_steps",
     "steps.criteria_steps",
+    "steps.live_steps",
 ]
 
 
@@ -31,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where the real Redis and Postgres come from (env HARNESS_BACKEND; default: embedded)",
     )
+    parser.addoption("--prisma-schema", default=None,
+                     help="live preflight: the app's own schema.prisma (default: the simulator's)")
+    parser.addoption("--app-source", default=None,
+                     help="live preflight: the app's source tree to scan for raw SQL (default: the simulator's app)")
+    parser.addoption("--queue-prefix", default="bull",
+                     help="live preflight: the BullMQ key prefix of the app's queues (default: bull)")
     parser.addoption(
         "--release",
         default="deploy",
@@ -67,7 +76,9 @@ def backend(backend_config: BackendConfig) -> Iterator[Backend]:
 
 
 @pytest.fixture(scope="session")
-def isolation(backend: Backend) -> Iterator[Isolation]:
+def isolation(backend: Backend, request: pytest.FixtureRequest) -> Iterator[Isolation]:
+    if live_mode(request.config):
+        pytest.fail("the live preflight must not create databases or keys on the real stack", pytrace=False)
     owner = Isolation(backend.redis_url, backend.database_url)
     owner.prepare_template()
     yield owner

@@ -8,13 +8,34 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-from simulator.isolation import ScenarioEnv
+from typing import Protocol
 
 # The runbook's `node api/<tool>.js` commands map to our console scripts of the same name.
 TOOLS = ("manage-queues", "check-table-names")
 # Tools run from the project's root, as the runbook runs them from the app's root.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Stack(Protocol):
+    """Where a tool points: a scenario's isolated servers, or the real stack of a live preflight."""
+
+    @property
+    def redis_url(self) -> str: ...
+
+    @property
+    def database_url(self) -> str: ...
+
+    @property
+    def prefix(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """The real stack under a live preflight: the backend's own database and the app's queue prefix."""
+
+    redis_url: str
+    database_url: str
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -42,7 +63,7 @@ def tool_executable(tool: str) -> str:
     raise FileNotFoundError(f"console script {tool!r} is not installed beside {sys.executable}")
 
 
-def run_tool(command: str, env: ScenarioEnv, *, timeout: float = 60.0) -> ToolRun:
+def run_tool(command: str, env: Stack, *, timeout: float = 60.0) -> ToolRun:
     """Run `command` as the runbook does; the scenario's servers come in through the environment.
 
     REDIS_URL and DATABASE_URL are the tools' documented defaults; the BullMQ prefix is the

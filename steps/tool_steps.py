@@ -7,39 +7,42 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from simulator.isolation import ScenarioEnv
-from steps.runner import ToolRun, run_tool
+from steps.live_steps import read_only
+from steps.runner import Stack, ToolRun, run_tool
 
 
-def _run(command: str, env: ScenarioEnv, tool_runs: list[ToolRun]) -> ToolRun:
+def _run(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
     result = run_tool(command, env)
     tool_runs.append(result)
     return result
 
 
 @given(parsers.parse('I have run "{command}"'), target_fixture="tool_run")
-def have_run_tool(command: str, env: ScenarioEnv, tool_runs: list[ToolRun]) -> ToolRun:
+def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
     result = _run(command, env, tool_runs)
     assert result.returncode == 0, result.describe()
     return result
 
 
 @when(parsers.parse('I run "{command}"'), target_fixture="tool_run")
-def run_tool_step(command: str, env: ScenarioEnv, tool_runs: list[ToolRun]) -> ToolRun:
+def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
     return _run(command, env, tool_runs)
 
 
 @then("the command succeeds")
+@read_only
 def command_succeeds(tool_run: ToolRun) -> None:
     assert tool_run.returncode == 0, tool_run.describe()
 
 
 @then(parsers.parse("the command fails with exit code {code:d}"))
+@read_only
 def command_fails(tool_run: ToolRun, code: int) -> None:
     assert tool_run.returncode == code, tool_run.describe()
 
 
 @then("the output contains these lines:")
+@read_only
 def output_contains_lines(tool_run: ToolRun, datatable: list[list[str]]) -> None:
     expected = [row[0].strip() for row in datatable[1:]]
     missing = [line for line in expected if line not in tool_run.lines]
@@ -47,6 +50,7 @@ def output_contains_lines(tool_run: ToolRun, datatable: list[list[str]]) -> None
 
 
 @then(parsers.re(r"""the output has a line containing (?P<quote>['"])(?P<text>.+)(?P=quote)$"""))
+@read_only
 def output_line_containing(tool_run: ToolRun, text: str) -> None:
     assert any(text in line for line in tool_run.lines), f"no line contains {text!r}\n{tool_run.describe()}"
 

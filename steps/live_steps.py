@@ -1,0 +1,96 @@
+"""The live preflight: read-only scenarios that a team points at its real stack before a deploy.
+
+`pytest features/ -m live --backend services` runs the @live scenarios against REDIS_URL and
+DATABASE_URL themselves (no scenario database is created there) with the app's own
+--prisma-schema, --app-source and --queue-prefix. Every step of a live scenario must be marked
+read-only; any other step is refused before it runs. On any other run the same scenarios use the
+scenario's isolated servers, so CI exercises them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pytest_bdd import given, when
+
+from simulator.backends import BackendConfig
+from simulator.schema import prisma_schema_path
+from steps.runner import PROJECT_ROOT, LiveStack, Stack, ToolRun, run_tool
+
+F = TypeVar("F", bound=Callable[..., Any])
+READ_ONLY = "__read_only_step__"
+# The simulator's app code stands in for --app-source when none is given (the healthy release's code).
+DEFAULT_APP_SOURCE = PROJECT_ROOT / "simulator" / "workflow"
+
+
+class LiveWriteRefused(Exception):
+    """A live preflight scenario tried to run a step that is not read-only."""
+
+
+def read_only(func: F) -> F:
+    """Marks a step as safe on a real stack: it reads and never writes."""
+    setattr(func, READ_ONLY, True)
+    return func
+
+
+def live_mode(config: pytest.Config) -> bool:
+    """True for `-m live` on the services backend: the @live scenarios then run against the real stack."""
+    name = BackendConfig.from_env(config.getoption("--backend")).name
+    return str(config.getoption("markexpr") or "").strip() == "live" and name == "services"
+
+
+def refuse_writes(scenario_tags: set[str], step_name: str, step_func: Callable[..., Any], live: bool) -> None:
+    """Raise LiveWriteRefused when a live scenario on the real stack reaches a step not marked read-only."""
+    if live and "live" in scenario_tags and not getattr(step_func, READ_ONLY, False):
+        raise LiveWriteRefused(f"live preflight refuses step {step_name!r}: it is not marked read-only")
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                           step_func: Callable[..., Any]) -> None:
+    tags = set(scenario.tags) | set(feature.tags)
+    refuse_writes(tags, step.name, step_func, live_mode(request.config))
+
+
+@given("the stack under preflight", target_fixture="env")
+@read_only
+def stack_under_preflight(request: pytest.FixtureRequest) -> Stack:
+    if not live_mode(request.config):
+        scenario: Stack = request.getfixturevalue("scenario")
+        return scenario
+    backend = request.getfixturevalue("backend")
+    return LiveStack(backend.redis_url, backend.database_url, str(request.config.getoption("--queue-prefix")))
+
+
+def _option_path(request: pytest.FixtureRequest, option: str, default: Path) -> Path:
+    value = request.config.getoption(option)
+    return Path(value).resolve() if value else default
+
+
+@when("I run the schema gate against the app's Prisma schema", target_fixture="tool_run")
+@read_only
+def schema_gate(request: pytest.FixtureRequest, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+    schema = _option_path(request, "--prisma-schema", prisma_schema_path())
+    result = run_tool(f"check-table-names --prisma-schema '{schema}'", env)
+    tool_runs.append(result)
+    return result
+
+
+@when("I run the raw SQL scan of the app's source", target_fixture="tool_run")
+@read_only
+def raw_sql_scan(request: pytest.FixtureRequest, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+    source = _option_path(request, "--app-source", DEFAULT_APP_SOURCE)
+    schema = _option_path(request, "--prisma-schema", prisma_schema_path())
+    result = run_tool(f"check-table-names --prisma-schema '{schema}' --scan '{source}'", env)
+    tool_runs.append(result)
+    return result
+
+
+@when("I check the queue status", target_fixture="tool_run")
+@read_only
+def queue_status(env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+    result = run_tool("manage-queues status", env)
+    tool_runs.append(result)
+    return result
