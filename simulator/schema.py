@@ -5,12 +5,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
-
-from simulator.models import Base
-from simulator.urls import sqlalchemy_url
-
 
 def prisma_schema_path() -> Path:
     """Where the simulator's schema.prisma lives (inside the installed package)."""
@@ -19,6 +13,13 @@ def prisma_schema_path() -> Path:
 
 def apply_schema(database_url: str) -> None:
     """Create every table of the app schema in the database (like `prisma db push`)."""
+    # Imported here: check-table-names needs only prisma_schema_path() and starts ~0.5 s sooner without SQLAlchemy.
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from simulator.models import Base
+    from simulator.urls import sqlalchemy_url
+
     engine = create_engine(sqlalchemy_url(database_url), poolclass=NullPool)
     try:
         Base.metadata.create_all(engine)
