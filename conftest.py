@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
-from simulator.checklist import BUG_IDS, SECTIONS
+from simulator.bugs import BUG_IDS
+from simulator.checklist import SECTIONS
 from simulator.isolation import Isolation, ScenarioEnv
-from steps.live_steps import live_mode
+from steps.live_mode import live_mode
 
 pytest_plugins = [
     "steps.common_steps",

@@ -82,13 +82,3 @@ SUCCESS_CRITERIA: tuple[Criterion, ...] = (
 # The fixes this deploy ships (bug ids of simulator/bugs), and the one that came before it.
 DEPLOY_FIXES: tuple[str, ...] = ("const-reassignment", "image-review-table-mismatch")
 PREVIOUS_FIXES: tuple[str, ...] = ("prisma-warmup",)
-
-BUG_IDS: tuple[str, ...] = (
-    "const-reassignment",
-    "image-review-table-mismatch",
-    "prisma-warmup",
-    "connection-hygiene",
-    "google-429",
-    "cron-overload",
-    "temporary-queue",
-)

@@ -11,35 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pytest_bdd import given, when
 
-from simulator.backends import BackendConfig
 from simulator.schema import prisma_schema_path
+from steps.live_mode import READ_ONLY, live_mode, read_only
 from steps.runner import PROJECT_ROOT, LiveStack, Stack, ToolRun, run_tool
 
-F = TypeVar("F", bound=Callable[..., Any])
-READ_ONLY = "__read_only_step__"
 # The simulator's app code stands in for --app-source when none is given (the healthy release's code).
 DEFAULT_APP_SOURCE = PROJECT_ROOT / "simulator" / "workflow"
 
 
 class LiveWriteRefused(Exception):
     """A live preflight scenario tried to run a step that is not read-only."""
-
-
-def read_only(func: F) -> F:
-    """Marks a step as safe on a real stack: it reads and never writes."""
-    setattr(func, READ_ONLY, True)
-    return func
-
-
-def live_mode(config: pytest.Config) -> bool:
-    """True for `-m live` on the services backend: the @live scenarios then run against the real stack."""
-    name = BackendConfig.from_env(config.getoption("--backend")).name
-    return str(config.getoption("markexpr") or "").strip() == "live" and name == "services"
 
 
 def refuse_writes(scenario_tags: set[str], step_name: str, step_func: Callable[..., Any], live: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from steps.live_steps import read_only
+from steps.live_mode import read_only
 from steps.runner import Stack, ToolRun, run_tool
 
 

@@ -15,7 +15,8 @@ from psycopg import sql
 
 from simulator.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
-from steps.live_steps import LiveWriteRefused, read_only, refuse_writes
+from steps.live_mode import read_only
+from steps.live_steps import LiveWriteRefused, refuse_writes
 
 ROOT = Path(__file__).resolve().parent.parent
 
