@@ -1,0 +1,186 @@
+"""Fault scenarios on the simulated app, on real servers; each ends with the job ledger at lost = 0."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import psycopg
+import pytest
+import redis
+
+from simulator.isolation import Isolation, ScenarioEnv
+from simulator.ledger import take_ledger
+from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.release import HEALTHY
+from simulator.services.image_search import ImageSearchClient, ImageSearchError
+from simulator.simulation import Simulation
+from simulator.urls import database_name
+from simulator.workflow.workers import WorkerProcess
+from tests.reliability.waiting import wait_until
+
+# A quota this small keeps image-search jobs active for a while (they back off on 429 inside the job).
+SLOW_SEARCH_QUOTA = 4
+
+
+def active_jobs(env: ScenarioEnv) -> dict[str, list[str]]:
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        found = {name: [raw.decode() for raw in client.lrange(f"{env.prefix}:{name}:active", 0, -1)]
+                 for name in QUEUE_NAMES}
+    finally:
+        client.close()
+    return {name: ids for name, ids in found.items() if ids}
+
+
+def assert_balanced(env: ScenarioEnv) -> None:
+    ledger = take_ledger(env.redis_url, env.prefix)
+    assert ledger.lost == [], ledger.summary()
+    assert ledger.unfinished == [], ledger.summary()
+    assert ledger.where("completed"), ledger.summary()
+
+
+def manage_queues(env: ScenarioEnv, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "simulator.tools.manage_queues", *args, "--redis-url", env.redis_url,
+               "--prefix", env.prefix]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+
+
+def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
+
+
+def test_worker_process_killed_mid_job_the_job_stalls_is_recovered_and_completes(scenario: ScenarioEnv) -> None:
+    with Simulation(scenario, release=HEALTHY, seed=11, worker_mode="process",
+                    search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
+        sim.upload_fake_pos(4, lines=3)
+        sim.go_live()
+        busy = wait_until(lambda: active_jobs(scenario).get("image-search"), "an image-search job in progress",
+                          timeout=120, every=0.02)
+        workers = sim._deployment.workers
+        assert isinstance(workers, WorkerProcess)
+        workers.process.send_signal(signal.SIGKILL)
+        workers.process.wait(10)
+        assert workers.process.returncode == -signal.SIGKILL
+        victim = busy[0]
+        assert victim in active_jobs(scenario).get("image-search", []), "the killed job is left active, locked"
+
+        sim.deploy(HEALTHY)  # a new worker process: its stalled-job check finds the dead worker's job
+        assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
+        assert sim.workflows() == {"done": 4}
+        assert sim.bridge.job_state("image-search", victim) == "completed"
+    ledger = take_ledger(scenario.redis_url, scenario.prefix)
+    assert ledger.stalls[f"image-search/{victim}"] >= 1, ledger.summary()
+    assert_balanced(scenario)
+
+
+def test_pause_while_workers_are_busy_active_jobs_finish_nothing_new_starts(scenario: ScenarioEnv) -> None:
+    client = redis.Redis.from_url(scenario.redis_url)
+    with Simulation(scenario, release=HEALTHY, seed=12, search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
+        sim.upload_fake_pos(5, lines=3)
+        sim.go_live()
+        busy = wait_until(lambda: active_jobs(scenario), "a job in progress", timeout=120, every=0.02)
+        code, out, err = finished(manage_queues(scenario, "pause"))
+        assert code == 0, err
+        marks = {name: client.xinfo_stream(f"{scenario.prefix}:{name}:events")["last-generated-id"]
+                 for name in QUEUE_NAMES if client.exists(f"{scenario.prefix}:{name}:events")}
+        assert busy, "the pause landed while workers were busy"
+        wait_until(lambda: not active_jobs(scenario), "the active jobs to finish", timeout=120)
+        sim.run_for(3)
+        started = [(name, fields) for name, mark in marks.items()
+                   for _, fields in client.xrange(f"{scenario.prefix}:{name}:events", min=f"({mark.decode()}")
+                   if fields[b"event"] == b"active"]
+        assert started == [], "a job started after the pause"
+        assert sim.workflows().get("done", 0) < 5
+        assert finished(manage_queues(scenario, "resume"))[0] == 0
+        assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
+        assert sim.workflows() == {"done": 5}
+    client.close()
+    assert_balanced(scenario)
+
+
+@pytest.mark.parametrize("layout", ["bullmq:6.0.0", "bullmq:5.1.0"])
+def test_two_pauses_at_once_both_succeed_and_lose_nothing(scenario: ScenarioEnv, layout: str) -> None:
+    client = redis.Redis.from_url(scenario.redis_url)
+    with Simulation(scenario, release=HEALTHY, seed=13, search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
+        for name in QUEUE_NAMES:
+            client.hset(f"{scenario.prefix}:{name}:meta", "version", layout)
+        sim.upload_fake_pos(6, lines=2)
+        sim.run_for(0.5)
+        first, second = manage_queues(scenario, "pause"), manage_queues(scenario, "pause")
+        results = [finished(first), finished(second)]
+        assert [code for code, _, _ in results] == [0, 0], results
+        status = finished(manage_queues(scenario, "status", "--expect", "paused"))
+        assert status[0] == 0, status
+        assert client.exists(cron_pause_key(scenario.prefix))
+        wait_until(lambda: not active_jobs(scenario), "the active jobs to finish", timeout=120)
+        assert finished(manage_queues(scenario, "resume"))[0] == 0
+        assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
+        assert sim.workflows() == {"done": 6}
+    client.close()
+    assert_balanced(scenario)
+
+
+def test_a_429_storm_from_the_image_search_loses_no_job(scenario: ScenarioEnv) -> None:
+    with Simulation(scenario, release=HEALTHY, seed=14, search_quota_per_minute=20) as sim:
+        sim.upload_fake_pos(5, lines=3)
+        stop = threading.Event()
+
+        def other_tenant() -> None:  # another client of the same API key eats the quota: the app gets 429s
+            client = ImageSearchClient(sim.search_url)
+            while not stop.is_set():
+                try:
+                    client.search("storm")
+                except ImageSearchError:
+                    stop.wait(0.01)
+
+        storm = threading.Thread(target=other_tenant, daemon=True)
+        storm.start()
+        try:
+            sim.run_until(lambda: sim.logs.counts_by_signature().get("google-429", 0) >= 3, within_virtual_minutes=60)
+            sim.run_for(5)
+        finally:
+            stop.set()
+            storm.join()
+        assert sim.logs.counts_by_signature().get("google-429", 0) >= 3, "the app itself met the 429s"
+        assert sim.run_until(sim.all_finished, within_virtual_minutes=600), sim.workflows()
+        assert sim.workflows() == {"done": 5}
+    assert_balanced(scenario)
+
+
+def terminate_app_backends(database_url: str, admin_url: str) -> int:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND application_name IN ('po-app-worker', 'po-app-cron')", (database_name(database_url),)).fetchall()
+    return len(rows)
+
+
+def test_postgres_backends_terminated_during_processing_the_workflow_resumes(scenario: ScenarioEnv,
+                                                                              isolation: Isolation) -> None:
+    admin_url = isolation.database_url
+    killed: list[int] = []
+    with Simulation(scenario, release=HEALTHY, seed=15) as sim:
+        sim.upload_fake_pos(8, lines=3)
+        stop = threading.Event()
+
+        def storm() -> None:
+            while not stop.wait(0.15):
+                killed.append(terminate_app_backends(scenario.database_url, admin_url))
+
+        thread = threading.Thread(target=storm, daemon=True)
+        thread.start()
+        try:
+            sim.run_until(lambda: sim.workflows().get("done", 0) >= 4, within_virtual_minutes=60)
+        finally:
+            stop.set()
+            thread.join()
+        assert sum(killed) > 0, "backends were terminated while the app worked"
+        assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
+        assert sim.workflows() == {"done": 8}
+    assert_balanced(scenario)
