@@ -1,0 +1,50 @@
+"""The ready-to-copy CI workflow parses, gates the deploy on both jobs, and runs the commands the README documents."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / "examples" / "ci" / "deploy-gate.yml"
+REPORT_OPTIONS = ("--cucumberjson=", "--junitxml=")
+
+
+def load() -> dict[str, Any]:
+    document = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def pytest_commands(document: dict[str, Any]) -> list[str]:
+    """Every pytest command of the workflow, without its report options, as one normalised line."""
+    commands = []
+    for job in document["jobs"].values():
+        for step in job.get("steps", []):
+            run = " ".join(str(step.get("run", "")).split())
+            if run.startswith("pytest"):
+                kept = [arg for arg in shlex.split(run) if not arg.startswith(REPORT_OPTIONS)]
+                commands.append(shlex.join(kept))
+    return commands
+
+
+def test_workflow_parses_and_the_deploy_waits_for_gate_and_preflight() -> None:
+    document = load()
+    jobs = document["jobs"]
+    assert set(jobs) == {"gate", "preflight", "deploy"}
+    assert set(jobs["deploy"]["needs"]) == {"gate", "preflight"}
+    assert {"redis", "postgres"} <= set(jobs["gate"]["services"])
+    uploads = [step for job in jobs.values() for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert len(uploads) == 2 and all(step.get("if") == "always()" for step in uploads)
+
+
+def test_the_commands_it_runs_are_the_ones_the_readme_documents() -> None:
+    readme = " ".join(line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+    commands = pytest_commands(load())
+    assert len(commands) == 2
+    for command in commands:
+        tokens = shlex.split(command)
+        assert shlex.join(tokens) in " ".join(readme.replace("\\ ", " ").split()), f"README lacks: {command}"
