@@ -5,7 +5,8 @@ Feature: Follow-Up Tasks
 
   Rule: 1. Queue Configuration: verify Redis queue definitions exist, no "creating temporary queue"
 
-    @temporary-queue @broken
+    # refinement jobs wait on the temporary queue where no worker listens: that is the bug shown
+    @temporary-queue @broken @jobs_left
     Scenario: Queue Configuration, broken: a producer names a queue outside the shared config
       Given the scenario's Redis and Postgres
       And a release where temporary-queue is broken
@@ -70,7 +71,8 @@ Feature: Follow-Up Tasks
       Given the scenario's Redis and Postgres
       And a release where cron-overload is fixed
       And 12 POs of 3 lines each have been uploaded
-      When the workflows run for 8 virtual minutes
-      Then cron runs never overlapped
-      And cron runs start at least 2 virtual minutes apart
+      When the workflows run for 10 virtual minutes
+      Then the cron is scheduled every 2 to 5 virtual minutes
+      And cron runs never overlapped
+      And scheduled cron runs start at least 2 virtual minutes apart
       And no cron run picks more than 10 workflows

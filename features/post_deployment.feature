@@ -1,4 +1,6 @@
-@post-deployment
+# Jobs stay queued at the end on purpose: the queues are paused before the deploy, and the deploy
+# release sends refinement to a queue no worker serves (temporary-queue). The job ledger still fails a lost job.
+@post-deployment @jobs_left
 Feature: Post-Deployment Verification
   After the push: watch the deployment go live, resume the queues once it has, upload a new PO
   while watching the logs, and check for the issues this deploy does not fix.
@@ -13,8 +15,6 @@ Feature: Post-Deployment Verification
 
   Rule: 1. Monitor Deployment
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Monitor Deployment: build success, Prisma client generation, deployment live
       When the deploy release is pushed
       Then the deployment logs show, in order:
@@ -26,8 +26,6 @@ Feature: Post-Deployment Verification
 
   Rule: 2. Resume Queues
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Resume Queues once the deployment is complete
       Given the deploy release has been pushed
       When I wait 2 virtual minutes for the deployment to complete
@@ -42,8 +40,6 @@ Feature: Post-Deployment Verification
     The upload is complete once its image review session exists. Refinement follows on a queue the
     deploy release still names wrongly (the temporary-queue follow-up), so it is not awaited here.
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Test PO Upload Flow end to end while the logs are watched
       Given the deploy release has been pushed
       And I have run "manage-queues resume"
@@ -65,8 +61,6 @@ Feature: Post-Deployment Verification
   Rule: 4. Check for Remaining Issues
     This deploy fixes two bugs; the issues it leaves must still be visible to whoever watches the logs.
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Check for Remaining Issues under load after the deploy
       Given the deploy release has been pushed
       And I have run "manage-queues resume"

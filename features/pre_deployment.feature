@@ -1,4 +1,5 @@
-@pre-deployment
+# Jobs stay queued at the end on purpose: the queues are paused. The job ledger still fails a lost job.
+@pre-deployment @jobs_left
 Feature: Pre-Deployment Steps
   Before the fix goes out, stop the app from doing more damage: pause the cron and the queues,
   remove the failed jobs that would retry with broken code, and confirm the table names.
@@ -11,8 +12,6 @@ Feature: Pre-Deployment Steps
       And 3 POs have been uploaded
       And the workflows have run for 2 virtual minutes
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Pause Cron & Queues stops job processing
       When I run "manage-queues pause"
       Then the command succeeds
@@ -23,8 +22,6 @@ Feature: Pre-Deployment Steps
       And no new job starts within 3 virtual minutes
       And the cron skips its ticks
 
-    # the job ledger accepts jobs still queued at the end (paused queues, refinement on a queue no worker serves)
-    @jobs_left
     Scenario: Verify queues are paused fails while they still run
       When I run "manage-queues status --expect paused"
       Then the command fails with exit code 1

@@ -18,7 +18,7 @@ from pytest_bdd import given, when
 
 from simulator.schema import prisma_schema_path
 from steps.live_mode import READ_ONLY, live_mode, read_only
-from steps.runner import PROJECT_ROOT, LiveStack, Stack, ToolRun, run_tool
+from steps.runner import PROJECT_ROOT, LiveStack, Stack, ToolRun, run_and_record
 
 # The simulator's app code stands in for --app-source when none is given (the healthy release's code).
 DEFAULT_APP_SOURCE = PROJECT_ROOT / "simulator" / "workflow"
@@ -59,9 +59,7 @@ def _option_path(request: pytest.FixtureRequest, option: str, default: Path) -> 
 @read_only
 def schema_gate(request: pytest.FixtureRequest, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
     schema = _option_path(request, "--prisma-schema", prisma_schema_path())
-    result = run_tool(f"check-table-names --prisma-schema '{schema}'", env)
-    tool_runs.append(result)
-    return result
+    return run_and_record(f"check-table-names --prisma-schema '{schema}'", env, tool_runs)
 
 
 @when("I run the raw SQL scan of the app's source", target_fixture="tool_run")
@@ -69,14 +67,10 @@ def schema_gate(request: pytest.FixtureRequest, env: Stack, tool_runs: list[Tool
 def raw_sql_scan(request: pytest.FixtureRequest, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
     source = _option_path(request, "--app-source", DEFAULT_APP_SOURCE)
     schema = _option_path(request, "--prisma-schema", prisma_schema_path())
-    result = run_tool(f"check-table-names --prisma-schema '{schema}' --scan '{source}'", env)
-    tool_runs.append(result)
-    return result
+    return run_and_record(f"check-table-names --prisma-schema '{schema}' --scan '{source}'", env, tool_runs)
 
 
 @when("I check the queue status", target_fixture="tool_run")
 @read_only
 def queue_status(env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    result = run_tool("manage-queues status", env)
-    tool_runs.append(result)
-    return result
+    return run_and_record("manage-queues status", env, tool_runs)

@@ -80,3 +80,10 @@ def run_tool(command: str, env: Stack, *, timeout: float = 60.0) -> ToolRun:
     result = subprocess.run(full, capture_output=True, text=True, env=environment, timeout=timeout,
                             stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT)
     return ToolRun(command, result.returncode, result.stdout, result.stderr)
+
+
+def run_and_record(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+    """run_tool(), keeping the run as the scenario's evidence."""
+    result = run_tool(command, env)
+    tool_runs.append(result)
+    return result

@@ -8,25 +8,19 @@ from typing import Any
 from pytest_bdd import given, parsers, then, when
 
 from steps.live_mode import read_only
-from steps.runner import Stack, ToolRun, run_tool
-
-
-def _run(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    result = run_tool(command, env)
-    tool_runs.append(result)
-    return result
+from steps.runner import Stack, ToolRun, run_and_record
 
 
 @given(parsers.parse('I have run "{command}"'), target_fixture="tool_run")
 def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    result = _run(command, env, tool_runs)
+    result = run_and_record(command, env, tool_runs)
     assert result.returncode == 0, result.describe()
     return result
 
 
 @when(parsers.parse('I run "{command}"'), target_fixture="tool_run")
 def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    return _run(command, env, tool_runs)
+    return run_and_record(command, env, tool_runs)
 
 
 @then("the command succeeds")
