@@ -89,6 +89,7 @@ INNER_CONFTEST = '''
 """A scenario fixture on the real Redis of the outer test, checked by the ledger plugin."""
 import os
 
+import pytest
 
 from simulator.isolation import ScenarioEnv, delete_prefix
 
@@ -104,6 +105,7 @@ def scenario():
 
 INNER_TESTS = '''
 """One test that balances its jobs, one that loses one, one that leaves one on purpose."""
+import pytest
 import redis
 
 from simulator.queues.bridge import QueueBridge

@@ -114,7 +114,7 @@ def test_manage_queues_works_with_an_acl_user_limited_to_the_prefix(scenario: Sc
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         assert PASSWORD not in done.stdout + done.stderr
     outside = run("manage_queues", "status", "--redis-url", url, "--prefix", scenario.prefix + "-other")
-    assert_one_clean_line(outside, 2, "no permissions to access a key")
+    assert_one_clean_line(outside, 2, "no permissions to access")
 
 
 def test_manage_queues_names_the_missing_permission(scenario: ScenarioEnv, acl_user: tuple[str, redis.Redis]) -> None:
@@ -122,7 +122,7 @@ def test_manage_queues_names_the_missing_permission(scenario: ScenarioEnv, acl_u
     grant(admin, user, scenario.prefix, *LEAST, "-@scripting")
     url = with_user(scenario.redis_url, user, PASSWORD)
     done = run("manage_queues", "pause", "--redis-url", url, "--prefix", scenario.prefix)
-    assert_one_clean_line(done, 2, f"User {user} has no permissions to run the 'evalsha' command")
+    assert_one_clean_line(done, 2, "has no permissions to run the 'evalsha' command")
 
 
 def test_manage_queues_with_a_wrong_password_is_one_line(scenario: ScenarioEnv,
