@@ -55,7 +55,7 @@ def bench(
         raise _fail(f"--features: {features} not found under {root} (run from the repository root)")
     sizes = Sizes(jobs=jobs, pos=pos, lines=lines, time_scale=time_scale, rounds=rounds, hours=hours,
                   scales=_scales(scales), features=features, root=str(root))
-    progress = Console(stderr=True, highlight=False)
+    progress = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         results = run(backend, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))
     except BackendError as error:

@@ -33,7 +33,8 @@ class CompressionRun:
 
     @property
     def hours_per_wall_second(self) -> float:
-        return self.virtual_hours / self.wall_seconds
+        # Rounded: virtual over wall time of one window is the clock's scale / 3600 give or take a few microseconds.
+        return round(self.virtual_hours / self.wall_seconds, 3)
 
     @property
     def kept_up(self) -> bool:

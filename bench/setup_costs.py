@@ -40,9 +40,15 @@ class IsolationCost:
     cycle_median: float
 
 
-def isolation_costs(redis_url: str, database_url: str, rounds: int) -> IsolationCost:
-    """Isolation.prepare_template once, then `rounds` create/destroy cycles (what each scenario pays)."""
-    owner = Isolation(redis_url, database_url)
+def isolation_costs(redis_url: str, database_url: str, rounds: int, *, prefetch: bool,
+                    scenario_outlasts_clone: bool = False) -> IsolationCost:
+    """Isolation.prepare_template once, then `rounds` create/destroy cycles.
+
+    With `prefetch`, create() takes the clone made in the background during the previous cycle. Back to back it
+    still waits for whatever of that clone is left; with `scenario_outlasts_clone` create() and destroy() each first
+    wait for the clone to be ready, as a scenario that runs longer than one clone (every real one) lets them.
+    """
+    owner = Isolation(redis_url, database_url, prefetch=prefetch)
     creates: list[float] = []
     destroys: list[float] = []
     try:
@@ -50,12 +56,16 @@ def isolation_costs(redis_url: str, database_url: str, rounds: int) -> Isolation
         owner.prepare_template()
         template = time.perf_counter() - started
         for number in range(rounds):
+            if scenario_outlasts_clone:
+                owner.wait_prefetched(timeout=60)
             started = time.perf_counter()
             env = owner.create(f"bench-{number}")
-            created = time.perf_counter()
+            creates.append(time.perf_counter() - started)
+            if scenario_outlasts_clone:
+                owner.wait_prefetched(timeout=60)
+            started = time.perf_counter()
             owner.destroy(env)
-            destroys.append(time.perf_counter() - created)
-            creates.append(created - started)
+            destroys.append(time.perf_counter() - started)
     finally:
         owner.close()
     cycles = [c + d for c, d in zip(creates, destroys, strict=True)]

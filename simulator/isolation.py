@@ -6,6 +6,7 @@ import itertools
 import secrets
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -58,7 +59,7 @@ class Isolation:
     several sessions can share one pair of servers.
     """
 
-    def __init__(self, redis_url: str, database_url: str) -> None:
+    def __init__(self, redis_url: str, database_url: str, *, prefetch: bool = True) -> None:
         self.redis_url = redis_url
         self.database_url = database_url
         self.token = secrets.token_hex(4)
@@ -69,6 +70,11 @@ class Isolation:
         # One admin connection for the session: a new one per scenario doubled the cost of create/destroy.
         self._conn: psycopg.Connection | None = None
         self._conn_lock = threading.Lock()
+        # With prefetch, the next scenario's database is cloned in the background while the current one runs,
+        # so create() usually only takes it (the clone costs 50-300 ms on a busy 2-core machine).
+        self._prefetch = prefetch
+        self._cloner: ThreadPoolExecutor | None = None
+        self._spare: Future[str] | None = None
 
     def _admin_execute(self, statement: sql.Composed) -> None:
         with self._conn_lock:
@@ -84,17 +90,52 @@ class Isolation:
         apply_schema(with_database(self.database_url, self.template))
         self._template_ready = True
 
+    def _clone_statement(self, name: str) -> sql.Composed:
+        # The server's default strategy (WAL_LOG on Postgres 15+): FILE_COPY forces two checkpoints per clone,
+        # which cost 3-5x the time of the copy itself on a busy server (measured by `python -m bench`).
+        return sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(self.template))
+
+    def _clone_in_background(self, name: str) -> str:
+        # Its own connection: the foreground's destroy() must not wait behind a clone in progress.
+        with _admin(self.database_url) as conn:
+            conn.execute(self._clone_statement(name))
+        return name
+
+    def _take_spare(self) -> str | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            return spare.result()
+        except Exception:  # the clone failed in the background: create() clones in the foreground instead
+            return None
+
+    def _start_spare(self) -> None:
+        if self._cloner is None:
+            self._cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isolation-clone")
+        name = f"{NAME_STEM}_{self.token}_{next(self._counter)}"
+        self._spare = self._cloner.submit(self._clone_in_background, name)
+
+    def wait_prefetched(self, timeout: float | None = None) -> bool:
+        """Wait for the background clone; True when the next create() can take it at once."""
+        spare = self._spare
+        if spare is None:
+            return False
+        try:
+            spare.result(timeout)
+        except Exception:
+            return False
+        return True
+
     def create(self, label: str = "scenario") -> ScenarioEnv:
         """A fresh database cloned from the template and an unused key prefix."""
         self.prepare_template()
         started = time.perf_counter()
-        number = next(self._counter)
-        name = f"{NAME_STEM}_{self.token}_{number}"
-        # The server's default strategy (WAL_LOG on Postgres 15+): FILE_COPY forces two checkpoints per clone,
-        # which cost 3-5x the time of the copy itself on a busy server (measured by `python -m bench`).
-        self._admin_execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(self.template))
-        )
+        name = self._take_spare()
+        if name is None:
+            name = f"{NAME_STEM}_{self.token}_{next(self._counter)}"
+            self._admin_execute(self._clone_statement(name))
+        number = name.rsplit("_", 1)[1]
         env = ScenarioEnv(
             name=label,
             redis_url=self.redis_url,
@@ -102,6 +143,8 @@ class Isolation:
             prefix=f"{NAME_STEM}-{self.token}-{number}",
         )
         self.last_setup_seconds = time.perf_counter() - started
+        if self._prefetch:
+            self._start_spare()
         return env
 
     def destroy(self, env: ScenarioEnv) -> None:
@@ -111,14 +154,20 @@ class Isolation:
         delete_prefix(self.redis_url, env.prefix)
 
     def close(self) -> None:
-        """Drop the template; after this nothing of the session remains on the servers."""
+        """Drop the spare clone and the template; after this nothing of the session remains on the servers."""
         try:
+            spare = self._take_spare()
+            if spare is not None:
+                self._admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(spare)))
             if self._template_ready:
                 self._admin_execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.template))
                 )
                 self._template_ready = False
         finally:
+            if self._cloner is not None:
+                self._cloner.shutdown(wait=True)
+                self._cloner = None
             with self._conn_lock:
                 if self._conn is not None:
                     self._conn.close()

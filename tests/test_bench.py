@@ -18,8 +18,8 @@ TINY = ["--jobs", "200", "--pos", "4", "--rounds", "2", "--hours", "0.2", "--sca
 FIGURES = {
     "embedded_cold_start_s", "embedded_stop_s",
     "bullmq_add_per_s", "bullmq_add_bulk_per_s", "bullmq_noop_c1_per_s", "bullmq_noop_per_s",
-    "isolation_template_s", "isolation_create_ms", "isolation_create_max_ms", "isolation_destroy_ms",
-    "isolation_cycle_ms",
+    "isolation_template_s", "isolation_clone_ms", "isolation_destroy_ms", "isolation_create_tight_ms",
+    "isolation_create_ms", "isolation_create_max_ms", "isolation_cycle_ms",
     *(f"workflow_p{n}_{what}" for n in (0, 1, 2) for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling")),
     "workflow_scaling_2_vs_1",
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
@@ -49,7 +49,7 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
     assert "passed" in figures["features_n1_s"]["label"], figures["features_n1_s"]["label"]
-    assert "scenario database + prefix created" in completed.stdout, "the table is printed"
+    assert "Isolation.create, prefetch" in completed.stdout, "the table is printed"
     assert not list(tmp_path.glob(".*.tmp")), "no half-written JSON left behind"
 
 
