@@ -13,7 +13,9 @@ from typing import Protocol, runtime_checkable
 class Clock(Protocol):
     """Virtual seconds since the start of a scenario, and waits measured in virtual seconds."""
 
-    scale: float
+    @property
+    def scale(self) -> float:
+        """Virtual seconds per wall second."""
 
     def now(self) -> float: ...
 
@@ -24,6 +26,11 @@ class Clock(Protocol):
     def to_wall(self, virtual_seconds: float) -> float: ...
 
 
+def _check_scale(scale: float) -> None:
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"clock scale must be a positive number, got {scale!r}")
+
+
 class ScaledClock:
     """Virtual time running `scale` times faster than the wall clock (60.0: a virtual minute per wall second).
 
@@ -32,16 +39,35 @@ class ScaledClock:
     """
 
     def __init__(self, scale: float = 60.0, *, origin: float | None = None) -> None:
-        if not math.isfinite(scale) or scale <= 0:
-            raise ValueError(f"clock scale must be a positive number, got {scale!r}")
-        self.scale = float(scale)
-        self.origin = time.time() if origin is None else float(origin)
+        _check_scale(scale)
+        # (scale, origin) in one tuple: set_scale() swaps both at once, so a reader never mixes them.
+        self._state = (float(scale), time.time() if origin is None else float(origin))
+
+    @property
+    def scale(self) -> float:
+        return self._state[0]
+
+    @property
+    def origin(self) -> float:
+        return self._state[1]
 
     def now(self) -> float:
-        return (time.time() - self.origin) * self.scale
+        scale, origin = self._state
+        return (time.time() - origin) * scale
 
     def to_wall(self, virtual_seconds: float) -> float:
-        return max(0.0, virtual_seconds) / self.scale
+        return max(0.0, virtual_seconds) / self._state[0]
+
+    def set_scale(self, scale: float) -> None:
+        """Run at `scale` from now on; virtual time stays continuous (the origin moves to match).
+
+        Processes that were handed the old origin keep the old pace: change the scale only while every
+        reader of the clock lives in this process.
+        """
+        _check_scale(scale)
+        now_wall = time.time()
+        virtual = self.now()
+        self._state = (float(scale), now_wall - virtual / float(scale))
 
     def sleep(self, virtual_seconds: float) -> None:
         time.sleep(self.to_wall(virtual_seconds))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -173,22 +172,15 @@ class Rehearsal:
     def _speed(self, scale: float) -> Iterator[None]:
         """Run the simulation's clock at `scale` for a while, virtual time continuous across the change.
 
-        Simulation owns a ScaledClock without a way to change its speed; both fields are replaced in one dict
-        update (atomic under the GIL) so no reader sees a scale with the wrong origin. In-process workers only.
+        In-process workers only: worker subprocesses keep the pace of the origin they were given.
         """
         clock = self.sim.clock
         before = clock.scale
-
-        def set_scale(new: float) -> None:
-            now_wall = time.time()
-            virtual = (now_wall - clock.origin) * clock.scale
-            vars(clock).update({"scale": float(new), "origin": now_wall - virtual / new})
-
-        set_scale(scale)
+        clock.set_scale(scale)
         try:
             yield
         finally:
-            set_scale(before)
+            clock.set_scale(before)
 
     def load_window(self, step: Step, seconds: float) -> None:
         """Let the app run for `seconds` of virtual time, fast-forwarded when the options allow it."""

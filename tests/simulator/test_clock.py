@@ -64,3 +64,14 @@ def test_manual_clock_moves_only_when_told() -> None:
 def test_both_clocks_satisfy_the_protocol() -> None:
     assert isinstance(ScaledClock(), Clock)
     assert isinstance(ManualClock(), Clock)
+
+
+def test_set_scale_keeps_virtual_time_continuous() -> None:
+    clock = ScaledClock(60.0)
+    before = clock.now()
+    clock.set_scale(6000.0)
+    after = clock.now()
+    assert clock.scale == 6000.0
+    assert 0 <= after - before < 5.0  # continuous: no jump by the factor of 100
+    with pytest.raises(ValueError):
+        clock.set_scale(0)
