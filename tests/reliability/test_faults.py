@@ -20,7 +20,7 @@ from simulator.services.image_search import ImageSearchClient, ImageSearchError
 from simulator.simulation import Simulation
 from simulator.urls import database_name
 from simulator.workflow.workers import WorkerProcess
-from tests.reliability.waiting import wait_until
+from tests.waiting import wait_until
 
 # A quota this small keeps image-search jobs active for a while (they back off on 429 inside the job).
 SLOW_SEARCH_QUOTA = 4

@@ -16,7 +16,7 @@ from simulator.isolation import ScenarioEnv
 from simulator.ledger import take_ledger
 from simulator.queues.bridge import QueueBridge
 from steps.ledger_plugin import LedgerPolicy, verdict
-from tests.reliability.waiting import wait_until
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

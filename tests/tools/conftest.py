@@ -9,7 +9,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,24 +19,13 @@ import redis
 
 from simulator.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
+from tests.waiting import wait_until
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 _spec = importlib.util.spec_from_file_location("harness_npm_cache", NODE_DIR / "npm_cache.py")
 assert _spec and _spec.loader
 npm_cache = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(npm_cache)
-
-
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 30.0, every: float = 0.02) -> Any:
-    """Poll `predicate` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Polling with a deadline: the only way the reliability tests wait."""
+"""Polling with a deadline: how tests wait for something to happen (never a fixed sleep)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 60.0, every: float = 0.05) -> Any:
+def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 60.0, every: float = 0.02) -> Any:
     """Poll `predicate` until it returns something truthy; fail naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
