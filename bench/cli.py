@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 
 from bench.run import Sizes, run
+from bench.workflow import WorkflowNotFinished
 from simulator.backends import BACKEND_NAMES, BackendError
 
 app = typer.Typer(help="Measure the harness against the ceiling of the same Redis and Postgres.", add_completion=False)
@@ -45,7 +47,11 @@ def bench(
     = ",".join(f"{scale:g}" for scale in Sizes.scales),
     features: Annotated[str, typer.Option(help="Gate: the pytest target to time.")] = Sizes.features,
 ) -> None:
-    """Run every benchmark once on one backend; print the table; write JSON with --json."""
+    """Run every benchmark once on one backend; print the table; write JSON with --json.
+
+    Exit codes: 0 measured (goals missed are shown, not failed), 1 a measurement did not finish, 2 bad usage or a
+    backend that does not start.
+    """
     if backend not in BACKEND_NAMES:
         raise _fail(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}")
     if json_path is not None and not json_path.parent.is_dir():
@@ -60,6 +66,9 @@ def bench(
         results = run(backend, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))
     except BackendError as error:
         raise _fail(str(error)) from None
+    except (WorkflowNotFinished, TimeoutError, subprocess.TimeoutExpired) as error:
+        typer.echo(f"error: a measurement did not finish: {error or type(error).__name__}", err=True)
+        raise typer.Exit(1) from None
     out = Console()
     results.print(out if out.is_terminal else Console(width=160))
     if json_path is not None:

@@ -27,6 +27,7 @@ def run_gate(target: str, backend: str, workers: int, cwd: Path, timeout: float 
     completed = subprocess.run(command, cwd=cwd, env=dict(os.environ), stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=timeout, check=False)
     wall = time.perf_counter() - started
-    lines = [line for line in (completed.stdout + completed.stderr).splitlines() if line.strip()]
+    # pytest's summary is stdout's last line; stderr only when pytest could not start.
+    lines = [line for line in completed.stdout.splitlines() or completed.stderr.splitlines() if line.strip()]
     summary = lines[-1].strip("= ") if lines else ""
     return GateRun(workers, wall, completed.returncode, summary)
