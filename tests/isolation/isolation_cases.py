@@ -11,11 +11,11 @@ import psycopg
 import pytest
 import redis
 
-from simulator.isolation import ScenarioEnv
+from simulator.isolation import Isolation, ScenarioEnv
 
 
 @pytest.mark.parametrize("owner", ["alpha", "beta"])
-def test_same_names_do_not_collide(scenario: ScenarioEnv, owner: str) -> None:
+def test_same_names_do_not_collide(scenario: ScenarioEnv, isolation: Isolation, owner: str) -> None:
     client = redis.Redis.from_url(scenario.redis_url, decode_responses=True)
     key = f"{scenario.prefix}:po-parse:shared"
     started = time.time()
@@ -31,4 +31,5 @@ def test_same_names_do_not_collide(scenario: ScenarioEnv, owner: str) -> None:
     client.close()
     report = Path(os.environ["ISOLATION_REPORT_DIR"]) / f"{owner}.json"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    report.write_text(json.dumps({"worker": worker, "started": started, "ended": time.time()}))
+    report.write_text(json.dumps({"worker": worker, "started": started, "ended": time.time(),
+                                  "session_token": isolation.token}))
