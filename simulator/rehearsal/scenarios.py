@@ -39,6 +39,9 @@ FOLLOW_UPS: dict[str, tuple[int, int]] = {
     "connection-hygiene": (3, 12),
     "cron-overload": (12, 3),
 }
+# The image search quota of the incident: as tight as production's, so POs whose searches all get 429 reach the
+# review stage (P2010) while the others hit the const bug, the outage's whole log picture.
+INCIDENT_SEARCH_QUOTA = 1
 # The image search quota of the follow-ups rehearsal: low enough that 4 POs of 5 lines meet it at any scale.
 FOLLOW_UP_SEARCH_QUOTA = 3
 # The regression the rollback drill deploys: the raw SQL on the legacy tables is back.
@@ -288,7 +291,7 @@ def deploy_release(withhold: tuple[str, ...]) -> Release:
 def incident(r: Rehearsal) -> list[CriterionResult]:
     """The incident release under load until the outage shows, then the checklist from pause to success criteria."""
     pre, post = "Pre-Deployment Steps", "Post-Deployment Verification"
-    sim = r.start(INCIDENT)
+    sim = r.start(INCIDENT, search_quota_per_minute=INCIDENT_SEARCH_QUOTA)
     with r.step("incident-live", "Incident release live; PO files uploaded", "Incident", 0.0) as step:
         step.evidence.update({"release": INCIDENT.name, "fixes": sorted(INCIDENT.fixes), "uploaded": r.options.pos})
         r.upload(r.options.pos)
