@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from simulator.backends import Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
@@ -62,3 +66,18 @@ def test_url_helpers() -> None:
         "postgresql://postgres:@/x?host=/tmp/a/pgdata"
     )
     assert sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_a_containers_session_skips_with_one_reason_when_no_engine_answers() -> None:
+    reason = docker_engine_answers()
+    if reason is None:
+        pytest.skip("a Docker engine answers on this machine, so the containers session would really run")
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "features/test_smoke.py", "--backend", "containers", "-rs", "-q",
+         "-p", "no:cacheprovider"],
+        capture_output=True, text=True, cwd=root, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 skipped" in result.stdout
+    assert "backend 'containers' cannot run here: no Docker engine answers" in result.stdout
