@@ -60,8 +60,9 @@ def run_window(isolation: Isolation, *, scale: float, virtual_hours: float, pos:
             cron = sim.cron
             fired = cron.runs + cron.skipped_paused + cron.skipped_locked + cron.failures
             finished = sim.run_until(sim.all_finished, within_virtual_minutes=DRAIN_MINUTES)
-        # The first run is due at once, then one per interval on the grid.
-        due = 1 + math.floor(elapsed_virtual / (interval * 60.0))
+        # The first run is due at once (at started_virtual), then one per grid point of the interval after it.
+        step = interval * 60.0
+        due = 1 + math.floor((started_virtual + elapsed_virtual) / step) - math.floor(started_virtual / step)
         return CompressionRun(scale, elapsed_virtual / 3600.0, wall, fired, due, cron.failures, finished)
     finally:
         isolation.destroy(env)
