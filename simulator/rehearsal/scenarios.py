@@ -15,9 +15,9 @@ from simulator.isolation import ScenarioEnv
 from simulator.observe.logs import count_signatures
 from simulator.rehearsal.journal import Journal, Step
 from simulator.rehearsal.progress import Progress
-from simulator.rehearsal.tools import ToolRun, run_tool
 from simulator.release import DEPLOY, HEALTHY, INCIDENT, Release
 from simulator.simulation import Simulation
+from simulator.tools.runbook import ToolRun, run_tool
 
 SCENARIOS = ("incident", "rollback", "follow-ups")
 # A fast-forwarded load window takes about this many wall seconds, whatever its virtual length.
@@ -164,10 +164,10 @@ class Rehearsal:
     def tool(self, step: Step, command: str, *, output_is_evidence: bool = False) -> ToolRun:
         """Run a checklist tool; its exit code is evidence, its output too (or a measurement when it has counts)."""
         run = run_tool(command, self.env)
-        step.evidence.setdefault("commands", []).append({"command": command, "exit_code": run.exit_code})
-        output = run.lines() + [f"stderr: {line}" for line in run.stderr.splitlines() if line.strip()]
+        step.evidence.setdefault("commands", []).append({"command": command, "exit_code": run.returncode})
+        output = run.lines + [f"stderr: {line}" for line in run.stderr.splitlines() if line.strip()]
         (step.evidence if output_is_evidence else step.measured).setdefault("output", []).extend(output)
-        if run.exit_code != 0:
+        if run.returncode != 0:
             step.outcome = "failed"
         return run
 
