@@ -21,6 +21,9 @@ _CONNECTIONS_SQL = (
     " WHERE datname = current_database() AND application_name LIKE %s AND pid <> pg_backend_pid()"
 )
 _FINISHED_SQL = """SELECT count(*) FROM "Workflow" WHERE status = 'done'"""
+# The shortest wall-time gap between scheduled samples. A stage job takes 35 ms or more of wall time, so samples
+# 25 ms apart still see every state; 10 ms cost the driving process 6 % of its time at scale 3600 for nothing new.
+MIN_WALL_INTERVAL = 0.025
 
 
 def _like_prefix(text: str) -> str:
@@ -180,7 +183,7 @@ class MetricsSampler:
                 except (psycopg.Error, redis.RedisError) as error:
                     # A server going away mid-scenario is a reading missed, not a crash of the sampler.
                     self.last_error = f"{type(error).__name__}: {error}"
-                self._stop.wait(max(clock.to_wall(every), 0.01))
+                self._stop.wait(max(clock.to_wall(every), MIN_WALL_INTERVAL))
 
         self._thread = threading.Thread(target=loop, name="metrics-sampler", daemon=True)
         self._thread.start()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from simulator.workflow.stages import COMPLETES_WORKFLOW, DONE
 
 Data = dict[str, Any]
 Body = Callable[[App, PrismaClient, str, Data], Data | None]
+T = TypeVar("T")
 
 
 def stable_id(*parts: str) -> str:
@@ -38,6 +40,27 @@ def stable_id(*parts: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# The current stage attempt's success bookkeeping (its row marked done, the workflow completed), per executor thread:
+# a body hands its last write to finish() so that both commit in one transaction; otherwise run_stage writes it.
+_pending = threading.local()
+
+
+def finish(app: App, client: PrismaClient, operation: Callable[[Session], T]) -> T:
+    """A body's last write, committed in one transaction with the stage's success bookkeeping."""
+    bookkeeping: Callable[[Session], None] | None = getattr(_pending, "bookkeeping", None)
+    if bookkeeping is None:
+        return app.run(client, operation)
+
+    def both(session: Session) -> T:
+        result = operation(session)
+        bookkeeping(session)
+        return result
+
+    result = app.run(client, both)
+    _pending.bookkeeping = None  # committed: run_stage has nothing left to write
+    return result
 
 
 def _lines(session: Session, workflow_id: str) -> list[PurchaseOrderLine]:
@@ -67,7 +90,7 @@ def parse(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data 
                         .values(status="parsed"))
         return int(count)
 
-    app.run(client, check)
+    finish(app, client, check)
     return {"workflowId": workflow_id}
 
 
@@ -88,7 +111,7 @@ def product_drafts(app: App, client: PrismaClient, workflow_id: str, data: Data)
         if rows:
             session.execute(insert(ProductDraft).values(rows).on_conflict_do_nothing())
 
-    app.run(client, write)
+    finish(app, client, write)
     return {"workflowId": workflow_id}
 
 
@@ -105,7 +128,7 @@ def image_attachment(app: App, client: PrismaClient, workflow_id: str, data: Dat
     """processImageAttachment (const-reassignment seam): the found images become draft images."""
     attach = const_reassignment.process_image_attachment(app.fixed("const-reassignment"))
     found = data.get("images") or {}
-    app.run(client, lambda session: attach(session, workflow_id, found))
+    finish(app, client, lambda session: attach(session, workflow_id, found))
     return {"workflowId": workflow_id}
 
 
@@ -115,36 +138,43 @@ def image_review_session(app: App, client: PrismaClient, workflow_id: str, data:
     approved_images = image_review_table_mismatch.get_approved_images_for_item(app.fixed("image-review-table-mismatch"))
 
     def build(session: Session) -> str:
-        workflow = session.get(Workflow, workflow_id)
-        if workflow is None:
-            raise LookupError("workflow not found")
         merchant_id = session.scalar(
-            select(PurchaseOrder.merchantId).where(PurchaseOrder.id == workflow.purchaseOrderId)
+            select(PurchaseOrder.merchantId).join(Workflow, Workflow.purchaseOrderId == PurchaseOrder.id)
+            .where(Workflow.id == workflow_id)
         )
+        if merchant_id is None:
+            raise LookupError("workflow not found")
         session_id = stable_id(workflow_id, "review-session")
         session.execute(insert(ImageReviewSession).values(id=session_id, workflowId=workflow_id, merchantId=merchant_id)
                         .on_conflict_do_nothing())
-        product_ids: list[str] = []
-        for draft in const_reassignment.load_drafts(session, workflow_id):
-            product_id = stable_id(session_id, draft.id)
-            product_ids.append(product_id)
-            session.execute(insert(ImageReviewProduct).values(
-                id=product_id, sessionId=session_id, productDraftId=draft.id, sku=draft.sku).on_conflict_do_nothing())
-            images = session.scalars(select(ProductDraftImage).where(ProductDraftImage.productDraftId == draft.id)
-                                     .order_by(ProductDraftImage.position)).all()
-            if images:
-                session.execute(insert(ImageReviewProductImage).values([
-                    {"id": stable_id(product_id, str(image.position)), "reviewProductId": product_id,
-                     "imageUrl": image.url, "position": image.position, "isApproved": image.position == 0}
-                    for image in images
-                ]).on_conflict_do_nothing())
-        session.flush()
-        for product_id in product_ids:
-            status = "ready" if approved_images(client, session, product_id) else "needs_images"
-            session.execute(update(ImageReviewProduct).where(ImageReviewProduct.id == product_id).values(status=status))
+        drafts = const_reassignment.load_drafts(session, workflow_id)
+        product_of = {draft.id: stable_id(session_id, draft.id) for draft in drafts}
+        if not drafts:
+            return session_id
+        # Bulk statements: one insert of the products, one read of every draft's images, one insert of theirs.
+        session.execute(insert(ImageReviewProduct).values([
+            {"id": product_of[draft.id], "sessionId": session_id, "productDraftId": draft.id, "sku": draft.sku}
+            for draft in drafts
+        ]).on_conflict_do_nothing())
+        images = session.execute(
+            select(ProductDraftImage.productDraftId, ProductDraftImage.url, ProductDraftImage.position)
+            .where(ProductDraftImage.productDraftId.in_(list(product_of)))
+            .order_by(ProductDraftImage.productDraftId, ProductDraftImage.position)
+        ).all()
+        if images:
+            session.execute(insert(ImageReviewProductImage).values([
+                {"id": stable_id(product_of[draft_id], str(position)), "reviewProductId": product_of[draft_id],
+                 "imageUrl": url, "position": position, "isApproved": position == 0}
+                for draft_id, url, position in images
+            ]).on_conflict_do_nothing())
+        ready = [product_id for product_id in product_of.values() if approved_images(client, session, product_id)]
+        waiting = [product_id for product_id in product_of.values() if product_id not in ready]
+        for status, ids in (("ready", ready), ("needs_images", waiting)):
+            if ids:
+                session.execute(update(ImageReviewProduct).where(ImageReviewProduct.id.in_(ids)).values(status=status))
         return session_id
 
-    session_id = app.run(client, build)
+    session_id = finish(app, client, build)
     return {"workflowId": workflow_id, "sessionId": session_id}
 
 
@@ -161,14 +191,15 @@ def refinement(app: App, client: PrismaClient, workflow_id: str, data: Data) -> 
             select(ImageReviewProduct).join(ImageReviewSession)
             .where(ImageReviewSession.workflowId == workflow_id).order_by(ImageReviewProduct.sku)
         ).all()
-        for product in products:
-            approved = approved_images(client, session, product.id)
-            session.execute(update(ProductDraft).where(ProductDraft.id == product.productDraftId)
-                            .values(status="refined" if approved else "needs_images"))
+        refined = {product.productDraftId for product in products if approved_images(client, session, product.id)}
+        waiting = {product.productDraftId for product in products} - refined
+        for status, ids in (("refined", refined), ("needs_images", waiting)):
+            if ids:
+                session.execute(update(ProductDraft).where(ProductDraft.id.in_(sorted(ids))).values(status=status))
         session.execute(update(Workflow).where(Workflow.id == workflow_id)
                         .values(currentStage=DONE, updatedAt=_now()))
 
-    app.run(client, refine)
+    finish(app, client, refine)
     return None
 
 
@@ -183,15 +214,18 @@ BODIES: dict[str, Body] = {
 
 
 def _begin(session: Session, workflow_id: str, stage: str, attempt: int, row_id: str) -> bool:
-    workflow = session.get(Workflow, workflow_id, with_for_update=True)
-    if workflow is None or workflow.status == "failed" or workflow.currentStage == DONE:
+    # One locking UPDATE ... RETURNING instead of SELECT FOR UPDATE, then the ORM's flush of the same changes.
+    started = session.execute(
+        update(Workflow)
+        .where(Workflow.id == workflow_id, Workflow.status != "failed", Workflow.currentStage != DONE)
+        .values(status=case((Workflow.status == DONE, Workflow.status), else_=literal("running")),
+                currentStage=stage, attempts=Workflow.attempts + 1, updatedAt=_now())
+        .returning(Workflow.id)
+    ).first()
+    if started is None:
         return False
-    session.add(WorkflowStage(id=row_id, workflowId=workflow_id, stage=stage, status="running", attempt=attempt))
-    if workflow.status != DONE:
-        workflow.status = "running"
-    workflow.currentStage = stage
-    workflow.attempts = workflow.attempts + 1
-    workflow.updatedAt = _now()
+    session.execute(insert(WorkflowStage).values(id=row_id, workflowId=workflow_id, stage=stage, status="running",
+                                                 attempt=attempt))
     return True
 
 
@@ -215,14 +249,20 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
     client = app.clients.acquire()
     row_id = str(uuid.uuid4())
     fields = {"workflowId": workflow_id, "stage": stage, "attempt": attempt}
+
+    def bookkeeping(session: Session) -> None:
+        _end(session, row_id, "done", None)
+        if stage == COMPLETES_WORKFLOW:
+            _complete(session, workflow_id)
+
     try:
         if not app.run(client, lambda session: _begin(session, workflow_id, stage, attempt, row_id)):
             app.logs.info("stage skipped: workflow already finished", **fields)
             return None
+        _pending.bookkeeping = bookkeeping
         result = BODIES[stage](app, client, workflow_id, data)
-        app.run(client, lambda session: _end(session, row_id, "done", None))
-        if stage == COMPLETES_WORKFLOW:
-            app.run(client, lambda session: _complete(session, workflow_id))
+        if _pending.bookkeeping is not None:  # the body's last write did not carry it (image search ends in HTTP)
+            app.run(client, bookkeeping)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         app.logs.error(f"workflow stage {stage} failed: {message}", final=final, **fields)
@@ -230,8 +270,10 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
             app.run(client, lambda session: _end(session, row_id, "failed", message))
             if final:
                 app.run(client, lambda session: _fail_workflow(session, workflow_id))
-        except Exception as bookkeeping:  # the stage's own error is the one that matters
-            app.logs.warning(f"could not record the failed stage: {type(bookkeeping).__name__}", **fields)
+        except Exception as unrecorded:  # the stage's own error is the one that matters
+            app.logs.warning(f"could not record the failed stage: {type(unrecorded).__name__}", **fields)
         raise
+    finally:
+        _pending.bookkeeping = None
     app.logs.info(f"stage {stage} done", **fields)
     return result

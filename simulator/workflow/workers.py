@@ -14,15 +14,16 @@ from typing import Any
 
 from bullmq import Job, Queue, Worker
 
-from simulator.bugs import temporary_queue
+from simulator.bugs import connection_hygiene, temporary_queue
 from simulator.clock import Clock, ScaledClock
 from simulator.queues.bridge import QueueBridge
 from simulator.workflow.context import App, AppConfig
 from simulator.workflow.processors import run_stage
 from simulator.workflow.stages import QUEUE_OF, STAGES, job_id, job_options, next_stage
 
-# Jobs each stage worker takes at once; blocking work is further limited by the app's executor.
-CONCURRENCY = 2
+# Jobs each stage worker takes at once: as many as the app runs bodies (its connection limit), so that a burst on
+# one stage keeps every connection busy; the app's executor still runs at most that many bodies in all.
+CONCURRENCY = connection_hygiene.CONNECTION_LIMIT
 
 
 class Producer:
