@@ -214,19 +214,22 @@ BODIES: dict[str, Body] = {
 
 
 def _begin(session: Session, workflow_id: str, stage: str, attempt: int, row_id: str) -> bool:
-    # One locking UPDATE ... RETURNING instead of SELECT FOR UPDATE, then the ORM's flush of the same changes.
-    started = session.execute(
+    # One statement: the locking UPDATE of the workflow as a CTE, and the attempt's row inserted only when it matched.
+    started = (
         update(Workflow)
         .where(Workflow.id == workflow_id, Workflow.status != "failed", Workflow.currentStage != DONE)
         .values(status=case((Workflow.status == DONE, Workflow.status), else_=literal("running")),
                 currentStage=stage, attempts=Workflow.attempts + 1, updatedAt=_now())
         .returning(Workflow.id)
+        .cte("started")
+    )
+    row = select(literal(row_id), started.c.id, literal(stage), literal("running"), literal(attempt))
+    inserted = session.execute(
+        insert(WorkflowStage)
+        .from_select(["id", "workflowId", "stage", "status", "attempt"], row)
+        .returning(WorkflowStage.id)
     ).first()
-    if started is None:
-        return False
-    session.execute(insert(WorkflowStage).values(id=row_id, workflowId=workflow_id, stage=stage, status="running",
-                                                 attempt=attempt))
-    return True
+    return inserted is not None
 
 
 def _end(session: Session, row_id: str, status: str, error: str | None) -> None:
