@@ -57,6 +57,7 @@ Feature: Follow-Up Tasks
     @connection-hygiene @fixed
     Scenario: Connection Hygiene keeps the pool under 25 under a burst of lookups
       Given the scenario's Redis and Postgres
+      And the app runs at 60 virtual seconds per wall second, sampled every virtual second
       And a release where connection-hygiene is fixed
       And 3 POs of 12 lines each have been uploaded
       When the workflows run for up to 20 virtual minutes

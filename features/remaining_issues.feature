@@ -8,6 +8,7 @@ Feature: Remaining Issues
     @connection-hygiene
     Scenario Outline: Connection Pool under a burst of image lookups, <form>
       Given the scenario's Redis and Postgres
+      And the app runs at 60 virtual seconds per wall second, sampled every virtual second
       And a release where connection-hygiene is <form>
       And 3 POs of 12 lines each have been uploaded
       When the workflows run for up to 20 virtual minutes

@@ -40,6 +40,13 @@ def start_simulation(env: ScenarioEnv, release: Release, simulations: list[Simul
     return sim
 
 
+@given(parsers.parse("the app runs at {scale:d} virtual seconds per wall second, sampled every virtual second"))
+def slower_clock(sim_options: dict[str, Any], scale: int) -> None:
+    """For scenarios judged on a short peak: Prisma's pool timeout and the sampler both follow the clock."""
+    sim_options["time_scale"] = float(scale)
+    sim_options["sample_every_seconds"] = 1.0
+
+
 @given(parsers.parse("the image search allows {quota:d} requests per virtual minute"))
 def search_quota(sim_options: dict[str, Any], quota: int) -> None:
     sim_options["search_quota_per_minute"] = quota
