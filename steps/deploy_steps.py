@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 from pytest_bdd import given, parsers, then, when
 
-from simulator.observe.logs import SIGNATURES
 from simulator.po.upload import UploadResult
 from simulator.release import Release, release_named
 from simulator.simulation import Simulation
@@ -92,8 +89,7 @@ def new_workflow_progresses(sim: Simulation, new_uploads: list[UploadResult], mi
 
 def hits_since(sim: Simulation, since: float, signature: str) -> list[str]:
     """Log lines at or after virtual time `since` that carry `signature`."""
-    pattern = re.compile(SIGNATURES[signature])
-    return [event.message for event in sim.logs.events() if event.t >= since and pattern.search(event.message)]
+    return [event.message for event in sim.logs.events() if event.t >= since and event.matches(signature)]
 
 
 @then("since the push the logs show none of these signatures:")

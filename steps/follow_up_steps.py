@@ -16,16 +16,20 @@ def queues_defined(tool_run: ToolRun, sim: Simulation) -> None:
     assert sim.check_queues() == [], f"registered queues no worker consumes: {sim.check_queues()}"
 
 
+def _strays(tool_run: ToolRun) -> list[str]:
+    """Queues `manage-queues list --json` found that the shared config does not name."""
+    return [queue["name"] for queue in tool_json(tool_run)["queues"] if not queue["registered"]]
+
+
 @then("the queue list shows no queue outside the shared config")
 def no_unregistered_queue(tool_run: ToolRun) -> None:
-    strays = [queue["name"] for queue in tool_json(tool_run)["queues"] if not queue["registered"]]
+    strays = _strays(tool_run)
     assert not strays, f"queues outside the shared config: {strays}"
 
 
 @then("the queue list shows a queue outside the shared config")
 def some_unregistered_queue(tool_run: ToolRun) -> None:
-    strays = [queue["name"] for queue in tool_json(tool_run)["queues"] if not queue["registered"]]
-    assert strays, "every queue in Redis is in the shared config"
+    assert _strays(tool_run), "every queue in Redis is in the shared config"
 
 
 @then(parsers.parse("the cron is scheduled every {low:d} to {high:d} virtual minutes"))

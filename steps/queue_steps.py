@@ -45,12 +45,6 @@ def note_pending_jobs(sim: Simulation) -> QueueSnapshot:
     return snapshot(sim)
 
 
-@given("the queues are paused", target_fixture="before")
-def queues_paused(sim: Simulation) -> QueueSnapshot:
-    sim.pause()
-    return snapshot(sim)
-
-
 @then("every queue of the shared config is paused")
 def every_queue_paused(sim: Simulation) -> None:
     running = [name for name in QUEUE_NAMES if not sim.bridge.call(sim.bridge.queue(name).isPaused())]
@@ -107,11 +101,6 @@ def no_waiting_job_removed(sim: Simulation, before: QueueSnapshot) -> None:
     gone = {name: ids for name, ids in gone.items() if ids}
     assert not gone, f"jobs that were waiting are gone: {gone}"
 
-
-@then("every uploaded workflow is done")
-def every_workflow_done(sim: Simulation) -> None:
-    counts = sim.workflows()
-    assert counts and set(counts) == {"done"}, f"workflows not all done: {counts}"
 
 
 @then("every noted job has run or is still queued")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,8 +143,3 @@ def review_api_answers(sim: Simulation, uploads: list[UploadResult], status: int
 def logs_show_within(sim: Simulation, minutes: str, text: str) -> None:
     seen = sim.run_until(lambda: any(text in message for message in _log_messages(sim)), int(minutes))
     assert seen, f"no log line contains {text!r} within {minutes} virtual minutes"
-
-
-def signature_hits(sim: Simulation, pattern: str) -> list[str]:
-    regex = re.compile(pattern)
-    return [message for message in _log_messages(sim) if regex.search(message)]
