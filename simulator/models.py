@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import ForeignKey, Index, Numeric, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, Numeric, Table, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -128,3 +129,8 @@ class ImageReviewProductImage(Base):
     imageUrl: Mapped[str]
     position: Mapped[int]
     isApproved: Mapped[bool] = mapped_column(server_default="false")
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for statements that skip the ORM's per-statement bookkeeping."""
+    return cast(Table, model.__table__)

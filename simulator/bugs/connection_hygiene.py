@@ -136,10 +136,12 @@ def lifecycle(fixed: bool, database_url: str, clock: Clock, application_name: st
     return kind(database_url, clock, application_name, connection_limit)
 
 
+_LOOKUP = text('SELECT count(*) FROM "ProductDraft", pg_sleep(:latency) WHERE sku = ANY(:skus)')
+
+
 def _lookup(skus: Sequence[str], latency: float) -> Callable[[Session], object]:
     def query(session: Session) -> object:
-        statement = text('SELECT count(*) FROM "ProductDraft", pg_sleep(:latency) WHERE sku = ANY(:skus)')
-        return session.execute(statement, {"latency": latency, "skus": list(skus)}).scalar_one()
+        return session.execute(_LOOKUP, {"latency": latency, "skus": list(skus)}).scalar_one()
 
     return query
 

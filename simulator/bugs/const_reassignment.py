@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from simulator.bugs.bug import Bug
-from simulator.models import ProductDraft, ProductDraftImage
+from simulator.models import ProductDraft, ProductDraftImage, table
 
 BUG = Bug(
     id="const-reassignment",
@@ -52,13 +52,24 @@ class ConstScope:
         return self._values[name]
 
 
-def load_drafts(session: Session, workflow_id: str) -> list[ProductDraft]:
+# A draft as the stages read it: id, sku, title (attribute access, like the Prisma objects).
+Draft = Row[tuple[str, str, str]]
+
+# Built once: SQLAlchemy reuses the compiled statements.
+_DRAFTS = (
+    select(ProductDraft.id, ProductDraft.sku, ProductDraft.title)
+    .where(ProductDraft.workflowId == bindparam("workflow_id"))
+    .order_by(ProductDraft.sku)
+)
+_ADD_IMAGES = insert(table(ProductDraftImage)).on_conflict_do_nothing()
+
+
+def load_drafts(session: Session, workflow_id: str) -> list[Draft]:
     """The drafts of one workflow, in PO line order (one SELECT)."""
-    query = select(ProductDraft).where(ProductDraft.workflowId == workflow_id).order_by(ProductDraft.sku)
-    return list(session.scalars(query))
+    return list(session.execute(_DRAFTS, {"workflow_id": workflow_id}))
 
 
-def attach_images(session: Session, drafts: Sequence[ProductDraft], found: Mapping[str, Sequence[str]]) -> int:
+def attach_images(session: Session, drafts: Sequence[Draft], found: Mapping[str, Sequence[str]]) -> int:
     """Insert each draft's found image URLs; a retried job inserts nothing twice. Returns rows inserted."""
     rows = [
         {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{draft.id}/{position}")), "productDraftId": draft.id,
@@ -68,7 +79,7 @@ def attach_images(session: Session, drafts: Sequence[ProductDraft], found: Mappi
     ]
     if not rows:
         return 0
-    result = session.execute(insert(ProductDraftImage).values(rows).on_conflict_do_nothing())
+    result = session.execute(_ADD_IMAGES, rows)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

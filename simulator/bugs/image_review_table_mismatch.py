@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from simulator.bugs.bug import Bug
@@ -31,6 +31,14 @@ LEGACY_APPROVED_IMAGES_SQL = (
 
 ApprovedImages = Callable[[PrismaClient, Session, str], list[str]]
 
+# The fixed query through the Prisma model, built once (SQLAlchemy reuses its compiled form).
+_APPROVED_IMAGES = (
+    select(ImageReviewProductImage.imageUrl)
+    .where(ImageReviewProductImage.reviewProductId == bindparam("review_product_id"),
+           ImageReviewProductImage.isApproved)
+    .order_by(ImageReviewProductImage.position)
+)
+
 
 def get_approved_images_for_item_broken(client: PrismaClient, session: Session, review_product_id: str) -> list[str]:
     """Raw SQL on the legacy tables: Postgres answers 42P01, the client raises P2010."""
@@ -40,12 +48,7 @@ def get_approved_images_for_item_broken(client: PrismaClient, session: Session, 
 
 def get_approved_images_for_item_fixed(client: PrismaClient, session: Session, review_product_id: str) -> list[str]:
     """The ORM on ImageReviewProductImage, inside the caller's transaction."""
-    query = (
-        select(ImageReviewProductImage.imageUrl)
-        .where(ImageReviewProductImage.reviewProductId == review_product_id, ImageReviewProductImage.isApproved)
-        .order_by(ImageReviewProductImage.position)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_APPROVED_IMAGES, {"review_product_id": review_product_id}))
 
 
 def get_approved_images_for_item(fixed: bool) -> ApprovedImages:
