@@ -70,9 +70,19 @@ class EmbeddedBackend(Backend):
             self._valkey = EmbeddedRedis(self._root / "valkey", persistence=self._redis_persistence)
             self._valkey.start()
             self._postgres = get_server(self._root / "pgdata", cleanup_mode="delete")
+            self._tune_postgres()
         except Exception as error:  # the wheels raise a variety of types; name the cause once
             self.stop()
             raise BackendError(f"embedded backend failed to start: {error}") from error
+
+    def _tune_postgres(self) -> None:
+        # The data directory is deleted on stop, so a commit need not wait for its WAL flush (what a test
+        # Postgres usually turns off; a crash of this server loses its data anyway). Visibility is unchanged.
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            connection.execute("ALTER SYSTEM SET synchronous_commit = off")
+            connection.execute("SELECT pg_reload_conf()")
 
     def stop(self) -> None:
         if self._valkey is not None:
