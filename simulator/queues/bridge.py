@@ -27,7 +27,14 @@ class LoopThread:
         self._thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        """The coroutine's result; a TimeoutError names the call, so a stuck Redis call says which one it was."""
+        name = getattr(coroutine, "__qualname__", type(coroutine).__name__)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"bullmq call {name} did not finish within {timeout:g} s") from None
 
     def close(self) -> None:
         if self.loop.is_closed():
