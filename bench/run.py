@@ -30,6 +30,8 @@ class Sizes:
 
 
 Say = Callable[[str], None]
+# `--features none`: measure everything but the gate (the gate alone takes a few minutes).
+NO_GATE = "none"
 
 
 def run(backend_name: str, sizes: Sizes, say: Say) -> Results:
@@ -128,6 +130,9 @@ def _compression(isolation: Isolation, sizes: Sizes, results: Results, say: Say)
 
 
 def _gate(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:
+    if sizes.features == NO_GATE:
+        say("gate: skipped (--features none)")
+        return
     root = Path(sizes.root)
     for workers in (1, 2):
         say(f"gate: pytest {sizes.features} with {workers} worker(s)")

@@ -53,6 +53,20 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
     assert not list(tmp_path.glob(".*.tmp")), "no half-written JSON left behind"
 
 
+def test_features_none_measures_all_but_the_gate(backend_config: BackendConfig, tmp_path: Path) -> None:
+    if backend_config.name == "containers":
+        pytest.skip("the bench smoke run starts its own servers; containers would start two more")
+    out = tmp_path / "bench.json"
+    completed = _bench("--backend", backend_config.name, "--json", str(out), "--jobs", "50", "--pos", "2",
+                       "--rounds", "1", "--hours", "0.1", "--scales", "3600", "--features", "none")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    figures = json.loads(out.read_text())["figures"]
+    gate = {"features_n1_s", "features_n2_s", "features_speedup"}
+    assert not gate & set(figures)
+    assert {"bullmq_noop_per_s", "workflow_p1_jobs_per_s", "compression_hours_per_s"} <= set(figures)
+    assert "gate: skipped" in completed.stderr
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, fragment in (
         (["--backend", "nowhere"], "unknown backend 'nowhere'"),
