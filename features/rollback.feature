@@ -17,7 +17,7 @@ Feature: Rollback Plan
       And the workflows have run for 1 virtual minutes
 
     Scenario: If deployment fails, the bad release shows in the logs
-      Then within 10 virtual minutes the logs show "TypeError: Assignment to constant variable."
+      Then within 20 virtual minutes the logs show "TypeError: Assignment to constant variable."
       And not all of the workflows are done
 
     Scenario: If deployment fails, the rollback plan restores a stable state and loses nothing
