@@ -29,7 +29,7 @@ BROKEN_ATTEMPTS = 3
 FIXED_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 60.0
-# Share of the quota the fixed client allows itself: a margin for requests other instances have in flight.
+# Share of the quota the fixed client allows itself: a margin for requests still in flight to the server.
 BUDGET_SHARE = 0.9
 
 Search = Callable[[str], list[str]]
@@ -47,26 +47,38 @@ def backoff_seconds(attempt: int, rng: random.Random, *, base: float = BACKOFF_B
 
 
 class MinuteBudget:
-    """A fixed-window request budget per virtual minute, shared through Redis by every instance of a scenario."""
+    """`per_minute` requests a virtual minute, evenly spaced, shared through Redis by every instance of a scenario.
+
+    Spacing instead of a fixed window: a request that took the last turn of one minute but reaches the server
+    early in the next cannot add to a full window there (a fixed window let two such stragglers past the quota).
+    """
 
     def __init__(self, client: redis.Redis, prefix: str, clock: Clock, per_minute: int) -> None:
         self._redis = client
-        self.key_stem = f"{prefix}:ratelimit:google-search"
+        self.key = f"{prefix}:ratelimit:google-search"
         self.clock = clock
         self.per_minute = max(1, per_minute)
+        self.interval = 60.0 / self.per_minute
 
     def try_take(self) -> float:
-        """0 when a request may go now (and counts it), else the virtual seconds until the next window."""
-        now = self.clock.now()
-        minute = int(now // 60)
-        key = f"{self.key_stem}:{minute}"
+        """0 when a request may go now (and books the next turn), else the virtual seconds until its turn."""
+        expiry_ms = max(1000, int(self.clock.to_wall(self.interval + 60.0) * 1000))
         with self._redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.pexpire(key, max(1000, int(self.clock.to_wall(180.0) * 1000)))
-            used = int(pipe.execute()[0])
-        if used <= self.per_minute:
-            return 0.0
-        return (minute + 1) * 60.0 - now + 0.5
+            while True:
+                try:
+                    pipe.watch(self.key)
+                    booked = pipe.get(self.key)
+                    now = self.clock.now()
+                    next_turn = float(booked) if booked is not None else now
+                    if next_turn > now:
+                        pipe.unwatch()
+                        return next_turn - now
+                    pipe.multi()
+                    pipe.set(self.key, repr(now + self.interval), px=expiry_ms)
+                    pipe.execute()
+                    return 0.0
+                except redis.WatchError:  # another instance booked a turn meanwhile: look again
+                    continue
 
     def wait_turn(self) -> None:
         """Block (on the virtual clock) until the budget admits one request."""

@@ -29,13 +29,16 @@ def test_backoff_grows_with_jitter_and_a_cap() -> None:
     assert len(set(waits)) == len(waits)
 
 
-def test_minute_budget_admits_per_virtual_minute() -> None:
-    clock = ManualClock(start=30.0)
+def test_minute_budget_spaces_requests_evenly() -> None:
+    clock = ManualClock(start=59.0)
     budget = MinuteBudget(fakeredis.FakeRedis(), "t", clock, per_minute=2)
-    assert [budget.try_take() for _ in range(3)][:2] == [0.0, 0.0]
-    assert budget.try_take() == 30.5
-    budget.wait_turn()  # sleeps into the next minute on the manual clock
-    assert clock.now() >= 60.0
+    assert budget.try_take() == 0.0
+    assert budget.try_take() == 30.0  # the next turn is half a minute later, even across the minute's end
+    clock.advance(10.0)
+    assert budget.try_take() == 20.0
+    budget.wait_turn()  # sleeps until its turn on the manual clock
+    assert clock.now() == 89.0
+    assert budget.try_take() == 30.0  # wait_turn booked that turn
 
 
 def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: ScenarioEnv) -> None:
