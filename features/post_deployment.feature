@@ -65,6 +65,7 @@ Feature: Post-Deployment Verification
       Given the deploy release has been pushed
       And I have run "manage-queues resume"
       When 3 POs of 12 lines each are uploaded
+      And 2 POs are uploaded
       And the workflows run for up to 20 virtual minutes
       Then since the push the logs show each remaining issue:
         | issue                                  | signature       |

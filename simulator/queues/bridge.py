@@ -44,6 +44,18 @@ class LoopThread:
         self.loop.close()
 
 
+async def learn_blocking_capabilities(worker: Worker) -> None:
+    """Let a worker's blocking connection learn the server's version before its first wait.
+
+    bullmq (Python) sizes its blocking wait from that connection's capabilities, which stay at their defaults
+    ("cannot block for a fraction of a second") until the version is read, so every wait was rounded up to a whole
+    second: a retry due after 50 ms of backoff waited about 1 s (5 virtual minutes at the features' scale).
+    """
+    blocking = getattr(worker.backend, "blocking_connection", None)
+    if blocking is not None:
+        await blocking.getRedisVersion()
+
+
 class QueueBridge:
     """Queues and workers of one Redis and one key prefix, driven synchronously."""
 
@@ -90,6 +102,7 @@ class QueueBridge:
 
     async def _make_worker(self, queue: str, processor: Processor, opts: dict[str, Any]) -> Worker:
         worker = Worker(queue, processor, {**self._opts(), **opts})
+        await learn_blocking_capabilities(worker)
         self._workers.append(worker)
         return worker
 
