@@ -31,6 +31,9 @@ REVIEW_PRODUCT = table(ImageReviewProduct)
 REVIEW_IMAGE = table(ImageReviewProductImage)
 
 _workflow_id = bindparam("workflow_id", type_=String)
+_stage = bindparam("stage", type_=String)
+_row_id = bindparam("row_id", type_=String)
+_status = bindparam("status", type_=String)
 _ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
 # A stage attempt starts in one statement: the workflow's locking UPDATE as a CTE (only while it is neither failed
@@ -39,22 +42,20 @@ _started = (
     update(WORKFLOW)
     .where(WORKFLOW.c.id == _workflow_id, WORKFLOW.c.status != "failed", WORKFLOW.c.currentStage != DONE)
     .values(status=case((WORKFLOW.c.status == DONE, WORKFLOW.c.status), else_=literal("running")),
-            currentStage=bindparam("stage", type_=String), attempts=WORKFLOW.c.attempts + 1, updatedAt=func.now())
+            currentStage=_stage, attempts=WORKFLOW.c.attempts + 1, updatedAt=func.now())
     .returning(WORKFLOW.c.id)
     .cte("started")
 )
 BEGIN_STAGE = (
     insert(STAGE)
     .from_select(["id", "workflowId", "stage", "status", "attempt"],
-                 select(bindparam("row_id", type_=String), _started.c.id, bindparam("stage", type_=String),
-                        literal("running"), bindparam("attempt", type_=Integer)))
+                 select(_row_id, _started.c.id, _stage, literal("running"), bindparam("attempt", type_=Integer)))
     .returning(STAGE.c.id)
 )
 # Params: row_id, status, error.
 END_STAGE = (
-    update(STAGE).where(STAGE.c.id == bindparam("row_id", type_=String))
-    .values(status=bindparam("status", type_=String), finishedAt=func.clock_timestamp(),
-            error=bindparam("error", type_=String))
+    update(STAGE).where(STAGE.c.id == _row_id)
+    .values(status=_status, finishedAt=func.clock_timestamp(), error=bindparam("error", type_=String))
 )
 COMPLETE_WORKFLOW = update(WORKFLOW).where(WORKFLOW.c.id == _workflow_id).values(status=DONE, updatedAt=func.now())
 FAIL_WORKFLOW = (
@@ -95,7 +96,7 @@ DRAFT_IMAGES = (
 ADD_REVIEW_IMAGES = insert(REVIEW_IMAGE).on_conflict_do_nothing()
 # Params: ids, status.
 REVIEW_PRODUCTS_STATUS = (
-    update(REVIEW_PRODUCT).where(REVIEW_PRODUCT.c.id.in_(_ids)).values(status=bindparam("status", type_=String))
+    update(REVIEW_PRODUCT).where(REVIEW_PRODUCT.c.id.in_(_ids)).values(status=_status)
 )
 
 # refinement
@@ -106,4 +107,4 @@ REVIEW_PRODUCTS_OF_WORKFLOW = (
     .order_by(REVIEW_PRODUCT.c.sku)
 )
 # Params: ids, status.
-DRAFTS_STATUS = update(DRAFT).where(DRAFT.c.id.in_(_ids)).values(status=bindparam("status", type_=String))
+DRAFTS_STATUS = update(DRAFT).where(DRAFT.c.id.in_(_ids)).values(status=_status)
