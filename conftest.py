@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
-from simulator.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
+from harness.backends import BACKEND_NAMES, Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
+from harness.checklist import SECTIONS
+from harness.isolation import Isolation, ScenarioEnv
 from simulator.bugs import BUG_IDS
-from simulator.checklist import SECTIONS
-from simulator.isolation import Isolation, ScenarioEnv
+from simulator.schema import tool_config_path
 from steps.live_mode import live_mode
 
 pytest_plugins = [
@@ -51,7 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register one marker per checklist section and per bug, so Gherkin tags pass --strict-markers."""
+    """Register one marker per checklist section and per bug, so Gherkin tags pass --strict-markers.
+
+    The real tools run in this session (as subprocesses too) read the simulated app's config file.
+    """
+    os.environ["RECOVERY_HARNESS_CONFIG"] = str(tool_config_path())
     for section in SECTIONS:
         config.addinivalue_line("markers", f"{section.tag}: checklist section '{section.title}'")
     for bug in BUG_IDS:

@@ -9,14 +9,14 @@ from typing import Any
 
 from bullmq import Job, Queue, Worker
 
-from simulator.isolation import NAME_STEM, delete_prefix
+from harness.isolation import NAME_STEM, delete_prefix
 
 QUEUE = "bench-ceiling"
 BULK_CHUNK = 500
 
 
 def bench_prefix(what: str) -> str:
-    """A fresh key prefix that `simulator.isolation.leftovers` would find if it were left behind."""
+    """A fresh key prefix that `harness.isolation.leftovers` would find if it were left behind."""
     return f"{NAME_STEM}-bench-{what}-{secrets.token_hex(4)}"
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bench.run import NO_GATE, Sizes, run
 from bench.workflow import WorkflowNotFinished
-from simulator.backends import BACKEND_NAMES, BackendError
+from harness.backends import BACKEND_NAMES, BackendError
 
 app = typer.Typer(help="Measure the harness against the ceiling of the same Redis and Postgres.", add_completion=False)
 

@@ -6,8 +6,8 @@ import math
 import time
 from dataclasses import dataclass
 
+from harness.isolation import Isolation
 from simulator.bugs import cron_overload
-from simulator.isolation import Isolation
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bench import ceiling, compression, features, setup_costs, workflow
 from bench.results import Results
-from simulator.backends import Backend, BackendConfig, open_backend
-from simulator.isolation import Isolation
+from harness.backends import Backend, BackendConfig, open_backend
+from harness.isolation import Isolation
 from simulator.workflow.stages import STAGES
 from simulator.workflow.workers import CONCURRENCY
 

@@ -6,8 +6,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from simulator.backends.embedded import EmbeddedBackend
-from simulator.isolation import Isolation
+from harness.backends.embedded import EmbeddedBackend
+from harness.isolation import Isolation
 
 
 @dataclass(frozen=True)

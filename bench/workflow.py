@@ -6,7 +6,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from simulator.isolation import Isolation
+from harness.isolation import Isolation
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from simulator.workflow.context import AppConfig

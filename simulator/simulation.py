@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from harness.isolation import ScenarioEnv
 from simulator.clock import ScaledClock
 from simulator.cron import Cron
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
-from simulator.isolation import ScenarioEnv
 from simulator.models import ImageReviewSession, Workflow, WorkflowStage
 from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from steps.runner import ToolRun
 
 

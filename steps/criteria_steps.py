@@ -1,12 +1,12 @@
-"""Steps that judge the checklist's success criteria over a run (simulator.criteria does the measuring)."""
+"""Steps that judge the checklist's success criteria over a run (harness.criteria does the measuring)."""
 
 from __future__ import annotations
 
 import pytest
 from pytest_bdd import parsers, then
 
-from simulator.checklist import SUCCESS_CRITERIA
-from simulator.criteria import CriterionResult, evaluate
+from harness.checklist import SUCCESS_CRITERIA
+from harness.criteria import CriterionResult, evaluate
 from simulator.simulation import Simulation
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from simulator.isolation import ScenarioEnv
-from simulator.ledger import Ledger, take_ledger
+from harness.isolation import ScenarioEnv
+from harness.ledger import Ledger, take_ledger
 
 PROPERTY = "job_ledger"
 SHOWN = 10  # jobs named in a failure message

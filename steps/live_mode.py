@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from simulator.backends import BackendConfig
+from harness.backends import BackendConfig
 
 
 def live_mode(config: pytest.Config) -> bool:

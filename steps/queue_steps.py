@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import redis
 from pytest_bdd import given, parsers, then
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.simulation import Simulation
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.tools import runbook
-from simulator.tools.runbook import Stack, ToolRun
+from harness import runbook
+from harness.runbook import Stack, ToolRun
 
 # Tools run from the project's root, as the runbook runs them from the app's root.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

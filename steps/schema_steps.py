@@ -6,7 +6,7 @@ import psycopg
 from psycopg import sql
 from pytest_bdd import given, parsers
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 
 
 @given(parsers.parse('the table "{table}" has been dropped'))

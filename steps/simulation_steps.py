@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.po.upload import UploadResult
 from simulator.release import HEALTHY, Release, release_named
 from simulator.simulation import Simulation

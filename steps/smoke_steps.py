@@ -13,8 +13,8 @@ import pytest
 import redis
 from pytest_bdd import given, parsers, then, when
 
-from simulator.isolation import ScenarioEnv
-from simulator.prisma_schema import read_prisma_schema
+from harness.isolation import ScenarioEnv
+from recovery_tools.prisma_schema import read_prisma_schema
 from simulator.queues.bridge import QueueBridge
 from simulator.schema import prisma_schema_path
 

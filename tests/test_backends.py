@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from simulator.backends import Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
-from simulator.backends.containers import ContainersBackend, docker_engine_answers
-from simulator.backends.services import ServicesBackend
-from simulator.urls import redact, sqlalchemy_url, with_database
+from harness.backends import Backend, BackendConfig, BackendError, BackendUnavailable, open_backend
+from harness.backends.containers import ContainersBackend, docker_engine_answers
+from harness.backends.services import ServicesBackend
+from recovery_tools.urls import redact, sqlalchemy_url, with_database
 
 
 def test_config_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.backends import BackendConfig
+from harness.backends import BackendConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--jobs", "200", "--pos", "4", "--rounds", "2", "--hours", "0.2", "--scales", "600,3600",

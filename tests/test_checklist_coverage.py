@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pytest_bdd.parser import Feature, FeatureParser
 
+from harness.checklist import SECTIONS, SUCCESS_CRITERIA, Section
 from simulator.bugs import BUG_IDS
-from simulator.checklist import SECTIONS, SUCCESS_CRITERIA, Section
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from simulator.checklist import SUCCESS_CRITERIA
-from simulator.criteria import Observation, SessionProbe, evaluate, failed, judge
-from simulator.isolation import ScenarioEnv
+from harness.checklist import SUCCESS_CRITERIA
+from harness.criteria import Observation, SessionProbe, evaluate, failed, judge
+from harness.isolation import ScenarioEnv
 from simulator.observe.logs import LogEvent
 from simulator.release import HEALTHY, INCIDENT
 from simulator.simulation import Simulation

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from simulator.backends import Backend
+from harness.backends import Backend
 
 ROOT = Path(__file__).resolve().parent.parent
 

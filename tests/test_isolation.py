@@ -12,9 +12,9 @@ import psycopg
 import pytest
 import redis
 
-from simulator.backends import Backend
-from simulator.isolation import NAME_STEM, Isolation, ScenarioEnv, leftovers
-from simulator.urls import database_name
+from harness.backends import Backend
+from harness.isolation import NAME_STEM, Isolation, ScenarioEnv, leftovers
+from recovery_tools.urls import database_name
 
 CASES = Path(__file__).parent / "isolation" / "isolation_cases.py"
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 from psycopg import sql
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
 from steps.live_mode import read_only
 from steps.live_steps import LiveWriteRefused, refuse_writes

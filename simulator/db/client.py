@@ -12,10 +12,10 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from recovery_tools.urls import sqlalchemy_url
 from simulator.db import errors
 from simulator.db.errors import PrismaError
 from simulator.db.translate import connect_failed, translate
-from simulator.urls import sqlalchemy_url
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 

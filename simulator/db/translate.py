@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import exc
 
+from recovery_tools.urls import database_name
 from simulator.db import errors
 from simulator.db.errors import PrismaError
-from simulator.urls import database_name
 
 _RELATION = re.compile(r'relation "([^"]+)" does not exist')
 _KEY = re.compile(r"Key \((.*?)\)=")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# The cron pause switch is the tool's: `manage-queues pause` sets it and the simulated cron honours it.
+from recovery_tools.manage_queues.cron_switch import cron_pause_key
+
+__all__ = ["DEFAULT_PREFIX", "QUEUE_NAMES", "STAGE_QUEUES", "cron_pause_key", "is_registered"]
+
 # Workflow stages, in order; each stage is processed from the queue of the same name.
 STAGE_QUEUES: tuple[str, ...] = (
     "po-parse",
@@ -16,11 +21,6 @@ STAGE_QUEUES: tuple[str, ...] = (
 QUEUE_NAMES: tuple[str, ...] = STAGE_QUEUES
 
 DEFAULT_PREFIX = "bull"
-
-
-def cron_pause_key(prefix: str = DEFAULT_PREFIX) -> str:
-    """The Redis key of the cron pause switch that `manage-queues pause` sets and the cron honours."""
-    return f"{prefix}:cron:paused"
 
 
 def is_registered(name: str) -> bool:

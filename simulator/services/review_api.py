@@ -9,10 +9,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from recovery_tools.urls import sqlalchemy_url
 from simulator.models import ImageReviewProduct, ImageReviewProductImage, ImageReviewSession, Merchant
 from simulator.observe.logs import LogSink
 from simulator.services.http import JsonHandler, LoopbackServer
-from simulator.urls import sqlalchemy_url
 
 SESSIONS_PATH = "/api/image-review/sessions"
 _SESSION_BY_ID = re.compile(r"^/api/image-review/sessions/([^/]+)/?$")

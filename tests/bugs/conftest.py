@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from simulator.isolation import Isolation, ScenarioEnv
+from harness.isolation import Isolation, ScenarioEnv
 
 
 @pytest.fixture

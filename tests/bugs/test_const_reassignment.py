@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from harness.isolation import ScenarioEnv
 from simulator.bugs.const_reassignment import (
     ConstScope,
     process_image_attachment_broken,
     process_image_attachment_fixed,
 )
 from simulator.db.client import PrismaClient
-from simulator.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from tests.bugs.conftest import scalar

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 

@@ -6,9 +6,9 @@ import random
 
 import fakeredis
 
+from harness.isolation import ScenarioEnv
 from simulator.bugs.google_429 import MinuteBudget, backoff_seconds
 from simulator.clock import ManualClock
-from simulator.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from tests.bugs.conftest import scalar

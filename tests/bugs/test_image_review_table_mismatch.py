@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from harness.isolation import ScenarioEnv
 from simulator.bugs.image_review_table_mismatch import (
     LEGACY_APPROVED_IMAGES_SQL,
     get_approved_images_for_item_broken,
@@ -12,7 +13,6 @@ from simulator.bugs.image_review_table_mismatch import (
 )
 from simulator.db.client import PrismaClient
 from simulator.db.errors import PrismaClientKnownRequestError
-from simulator.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from tests.bugs.conftest import scalar

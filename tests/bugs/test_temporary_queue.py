@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.isolation import ScenarioEnv
 from simulator.bugs.temporary_queue import LEGACY_REFINEMENT_QUEUE, UnregisteredQueue, producer_queue_fixed
-from simulator.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 

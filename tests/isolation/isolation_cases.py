@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import redis
 
-from simulator.isolation import Isolation, ScenarioEnv
+from harness.isolation import Isolation, ScenarioEnv
 
 
 @pytest.mark.parametrize("owner", ["alpha", "beta"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from simulator.backends import Backend
+from harness.backends import Backend
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Run:
 
 def rehearse_argv() -> list[str]:
     script = Path(sys.executable).parent / "rehearse"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "simulator.rehearsal.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "harness.rehearsal.cli"]
 
 
 def run_rehearse(backend: Backend, report_dir: Path, *args: str, timeout: float = 600) -> Run:

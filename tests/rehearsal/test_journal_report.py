@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from simulator.rehearsal.journal import Journal, canonical
-from simulator.rehearsal.report import CHARTS, render, write_report
+from harness.rehearsal.journal import Journal, canonical
+from harness.rehearsal.report import CHARTS, render, write_report
 
 
 def _journal() -> Journal:

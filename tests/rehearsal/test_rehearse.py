@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.backends import Backend
-from simulator.isolation import leftovers
-from simulator.rehearsal.journal import canonical
+from harness.backends import Backend
+from harness.isolation import leftovers
+from harness.rehearsal.journal import canonical
 from tests.rehearsal.conftest import Run, run_rehearse
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"

@@ -12,13 +12,13 @@ import psycopg
 import pytest
 import redis
 
-from simulator.isolation import Isolation, ScenarioEnv
-from simulator.ledger import take_ledger
+from harness.isolation import Isolation, ScenarioEnv
+from harness.ledger import take_ledger
+from recovery_tools.urls import database_name
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.release import HEALTHY
 from simulator.services.image_search import ImageSearchClient, ImageSearchError
 from simulator.simulation import Simulation
-from simulator.urls import database_name
 from simulator.workflow.workers import WorkerProcess
 from tests.waiting import wait_until
 
@@ -44,7 +44,7 @@ def assert_balanced(env: ScenarioEnv) -> None:
 
 
 def manage_queues(env: ScenarioEnv, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "simulator.tools.manage_queues", *args, "--redis-url", env.redis_url,
+    command = [sys.executable, "-m", "recovery_tools.manage_queues", *args, "--redis-url", env.redis_url,
                "--prefix", env.prefix]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "NO_COLOR": "1"})

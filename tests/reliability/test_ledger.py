@@ -12,8 +12,8 @@ from typing import Any
 import redis
 from bullmq import Job
 
-from simulator.isolation import ScenarioEnv
-from simulator.ledger import take_ledger
+from harness.isolation import ScenarioEnv
+from harness.ledger import take_ledger
 from simulator.queues.bridge import QueueBridge
 from steps.ledger_plugin import LedgerPolicy, verdict
 from tests.waiting import wait_until
@@ -91,7 +91,7 @@ import os
 
 import pytest
 
-from simulator.isolation import ScenarioEnv, delete_prefix
+from harness.isolation import ScenarioEnv, delete_prefix
 
 pytest_plugins = ["steps.ledger_plugin"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from simulator.backends.embedded import EmbeddedRedis
-from simulator.isolation import ScenarioEnv
-from simulator.ledger import take_ledger
+from harness.backends.embedded import EmbeddedRedis
+from harness.isolation import ScenarioEnv
+from harness.ledger import take_ledger
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 

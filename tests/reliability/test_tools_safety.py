@@ -16,7 +16,7 @@ import pytest
 import redis
 from psycopg import sql
 
-from simulator.isolation import ScenarioEnv, delete_prefix
+from harness.isolation import ScenarioEnv, delete_prefix
 from simulator.queues.bridge import QueueBridge
 from simulator.queues.registry import QUEUE_NAMES
 
@@ -25,7 +25,7 @@ PASSWORD = "s3cret-" + secrets.token_hex(6)
 
 def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    return subprocess.run([sys.executable, "-m", f"simulator.tools.{tool}", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", f"recovery_tools.{tool}", *args], capture_output=True, text=True,
                           env={**env, "NO_COLOR": "1", "COLUMNS": "200"}, timeout=300)
 
 

@@ -10,9 +10,9 @@ import fakeredis
 import pytest
 import redis
 
+from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
 from simulator.cron import Cron, cron_lock_key
-from simulator.isolation import ScenarioEnv
 from simulator.observe.logs import LogSink
 from simulator.queues.registry import cron_pause_key
 

@@ -11,6 +11,8 @@ import psycopg
 import pytest
 from sqlalchemy import exc, func, select
 
+from harness.isolation import ScenarioEnv
+from recovery_tools.urls import with_database
 from simulator.clock import ManualClock
 from simulator.db import (
     ENGINE_NOT_CONNECTED,
@@ -18,10 +20,8 @@ from simulator.db import (
     PrismaClientInitializationError,
     PrismaClientKnownRequestError,
 )
-from simulator.isolation import ScenarioEnv
 from simulator.models import ImageReviewProductImage, Merchant
 from simulator.observe.logs import LogSink
-from simulator.urls import with_database
 
 
 class RecordingLog:

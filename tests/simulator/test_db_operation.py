@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from harness.isolation import ScenarioEnv
 from simulator.db import PrismaClient, PrismaClientInitializationError, PrismaClientKnownRequestError, prisma_operation
-from simulator.isolation import ScenarioEnv
 from simulator.models import Merchant
 
 

@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 

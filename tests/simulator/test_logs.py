@@ -13,8 +13,8 @@ import fakeredis
 import pytest
 import redis
 
+from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
-from simulator.isolation import ScenarioEnv
 from simulator.observe.logs import SIGNATURES, LogSink, signatures_in, stream_key
 
 INCIDENT_LINES = {

@@ -12,8 +12,8 @@ import fakeredis
 import psycopg
 import pytest
 
+from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
-from simulator.isolation import ScenarioEnv
 from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler
 from simulator.queues.bridge import QueueBridge

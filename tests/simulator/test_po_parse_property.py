@@ -11,8 +11,8 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.isolation import ScenarioEnv
 from simulator.db import PrismaClient
-from simulator.isolation import ScenarioEnv
 from simulator.po import CSV_COLUMNS, MAX_QUANTITY, POFileError, PurchaseOrderFile, fake_po, parse_po, upload_po
 from simulator.po.upload import ensure_merchant
 

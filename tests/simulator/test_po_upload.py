@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
+from harness.isolation import ScenarioEnv
 from simulator.db import PrismaClient, prisma_operation
-from simulator.isolation import ScenarioEnv
 from simulator.models import PurchaseOrder, PurchaseOrderLine, Workflow
 from simulator.po import POFileError, UnknownMerchantError, ensure_merchant, fake_po, upload_po
 

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from harness.isolation import ScenarioEnv
+from recovery_tools.urls import sqlalchemy_url
 from simulator.clock import ManualClock
-from simulator.isolation import ScenarioEnv
 from simulator.models import (
     ImageReviewProduct,
     ImageReviewProductImage,
@@ -27,7 +28,6 @@ from simulator.models import (
 )
 from simulator.observe.logs import LogSink
 from simulator.services.review_api import ImageReviewApi
-from simulator.urls import sqlalchemy_url
 
 
 def add_reviewed_po(db: Session, merchant: str, n: int, skus: list[str]) -> None:

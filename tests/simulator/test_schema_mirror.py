@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 from sqlalchemy import Column, MetaData, String
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
+from recovery_tools.prisma_schema import parse_prisma_schema
 from simulator.models import Base
-from simulator.prisma_schema import parse_prisma_schema
 from simulator.schema import prisma_schema_path
 
 Shape = dict[str, set[str]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.release import HEALTHY, Release
 from simulator.simulation import Simulation
 from simulator.workflow.stages import STAGES

@@ -7,10 +7,10 @@ import sys
 
 import psycopg
 
+from harness.isolation import ScenarioEnv
 from simulator.clock import ScaledClock
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
-from simulator.isolation import ScenarioEnv
 from simulator.observe.logs import LogSink
 from simulator.po.fake import fake_po
 from simulator.po.upload import ensure_merchant, upload_po

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import redis
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
 from tests.waiting import wait_until
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from simulator.isolation import ScenarioEnv
-from simulator.tools.check_table_names.catalog import Catalog
-from simulator.urls import with_database
+from harness.isolation import ScenarioEnv
+from recovery_tools.check_table_names.catalog import Catalog
+from recovery_tools.urls import with_database
 
 # The checklist's "Expected output" of step 3 (its markdown has trailing spaces on one line; lines are compared
 # without trailing whitespace).
@@ -29,7 +29,7 @@ IMAGE_REVIEW_TABLES = ["ImageReviewSession", "ImageReviewProduct", "ImageReviewP
 
 def run_tool(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.tools.check_table_names", *args],
+        [sys.executable, "-m", "recovery_tools.check_table_names", *args],
         capture_output=True, text=True, timeout=60, env=env,
     )
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.isolation import ScenarioEnv
-from simulator.tools.check_table_names.scan import ScanError, js_raw_sql, scan_paths
-from simulator.tools.check_table_names.sqlrefs import PLACEHOLDER, table_references
+from harness.isolation import ScenarioEnv
+from recovery_tools.check_table_names.scan import ScanError, js_raw_sql, scan_paths
+from recovery_tools.check_table_names.sqlrefs import PLACEHOLDER, table_references
 
 TOOLS = Path(__file__).parent
 SAMPLES = TOOLS / "sql_samples"
@@ -32,7 +32,7 @@ BROKEN_FINDINGS = [
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "simulator.tools.check_table_names", *args],
+    return subprocess.run([sys.executable, "-m", "recovery_tools.check_table_names", *args],
                           capture_output=True, text=True, timeout=60, cwd=TOOLS)
 
 
@@ -121,7 +121,7 @@ def test_scan_json_and_skipped_files(scenario: ScenarioEnv, tmp_path: Path) -> N
     (tmp_path / "ok.sql").write_text('SELECT 1 FROM "Workflow";\nSELECT 1 FROM workflow_legacy;\n')
     (tmp_path / "broken.py").write_text("def oops(:\n")
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.tools.check_table_names", "--database-url", scenario.database_url,
+        [sys.executable, "-m", "recovery_tools.check_table_names", "--database-url", scenario.database_url,
          "--expect", "Workflow", "--scan", str(tmp_path), "--json"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     scan = json.loads(result.stdout)["scan"]
@@ -142,7 +142,7 @@ def test_simulator_broken_path_is_found_and_fixed_path_is_clean(scenario: Scenar
 
     module = Path(inspect.getfile(bug))
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.tools.check_table_names", "--database-url", scenario.database_url,
+        [sys.executable, "-m", "recovery_tools.check_table_names", "--database-url", scenario.database_url,
          "--expect", "ImageReviewProductImage", "--scan", str(module), "--json"],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 

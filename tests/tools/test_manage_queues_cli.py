@@ -13,12 +13,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from simulator.backends import Backend
-from simulator.tools.manage_queues.cleaning import parse_grace
-from simulator.tools.manage_queues.cli import main
-from simulator.tools.manage_queues.connection import check_url, is_loopback
-from simulator.tools.manage_queues.errors import ToolError
-from simulator.tools.manage_queues.layout import layout_of
+from harness.backends import Backend
+from recovery_tools.manage_queues.cleaning import parse_grace
+from recovery_tools.manage_queues.cli import main
+from recovery_tools.manage_queues.connection import check_url, is_loopback
+from recovery_tools.manage_queues.errors import ToolError
+from recovery_tools.manage_queues.layout import layout_of
 
 REMOTE = "redis://ops:s3cret@192.0.2.10:6379/0"  # TEST-NET-1: never a loopback host
 
@@ -179,7 +179,7 @@ def test_clean_on_a_remote_host_asks_on_a_tty() -> None:
 
 def test_python_dash_m_runs_the_same_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "simulator.tools.manage_queues", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "recovery_tools.manage_queues", "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "Exit codes" in done.stdout
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import redis
 
-from simulator.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv
 
 QUEUE = "po-parse"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.prisma_schema import (
+from recovery_tools.prisma_schema import (
     PrismaSchemaError,
     parse_prisma_document,
     parse_prisma_schema,

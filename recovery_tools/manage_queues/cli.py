@@ -1,0 +1,314 @@
+"""The `manage-queues` command line (Typer): pause | resume | status | clean | list.
+
+Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown queue, bad URL or Redis
+unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
+
+JSON (`--json`), one document on stdout; every document has "command", "redis" (password
+redacted) and "prefix":
+  status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|null,
+           "expectation_met": bool|null, "mismatches": [str...]}
+    CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
+    STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the 5.x
+              paused list), "legacy_paused", "active", "delayed", "prioritized", "waiting_children",
+              "failed", "completed", "version": "bullmq:5.x.y"|null, "layout": "5.x"|"6.x", "exists": bool}
+  pause, resume: {"cron": CRON, "queues": [{"name", "paused", "was_paused", "layout", "moved"}...]}
+  clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total",
+          "queues": [{"name", "dry_run", "removed": {state: [job id...]}, "count"}...]}
+  list: {"queues": [{"name", "registered", "paused", "version", "layout"}...], "registry_missing": [...]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import redis.asyncio as aioredis
+import typer
+from redis.exceptions import RedisError
+
+from recovery_tools.cli import ConfigPath, run, tool_config, typer_app
+from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, output, targets
+from recovery_tools.manage_queues.connection import DEFAULT_CONNECT_TIMEOUT, check_url, connect, is_loopback
+from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_REFUSED, ToolError
+from recovery_tools.manage_queues.handles import Queues
+from recovery_tools.manage_queues.layout import key, layout_of, text
+from recovery_tools.urls import redact
+
+T = TypeVar("T")
+
+HELP = (
+    "Pause, resume, inspect and clean the app's BullMQ queues (Node BullMQ 5.x/6.x and Python bullmq) "
+    "and the cron pause switch, as the recovery checklist runs them.\n\n"
+    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown queue/bad URL/Redis unreachable, "
+    "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
+    "--json prints one JSON document; its shape is in this module's docstring "
+    "(python -m pydoc recovery_tools.manage_queues.cli)."
+)
+
+app = typer_app("manage-queues", HELP)
+
+
+class Expect(StrEnum):
+    paused = "paused"
+    running = "running"
+
+
+RedisUrl = Annotated[
+    str | None,
+    typer.Option("--redis-url", envvar="REDIS_URL", show_envvar=True,
+                 help="redis://, rediss:// (TLS) or unix:// URL; the password is never printed."),
+]
+Prefix = Annotated[
+    str | None, typer.Option("--prefix", help="Key prefix of the queues (default: the config's, else bull).")
+]
+QueueNames = Annotated[
+    list[str] | None,
+    typer.Option("--queue", "-q", help="A queue to act on (repeatable). Default: the queues of the app's config."),
+]
+AllQueues = Annotated[bool, typer.Option("--all", help="Every queue found under the prefix.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+Timeout = Annotated[float, typer.Option("--connect-timeout", min=0.1, help="Seconds to wait for Redis to answer.")]
+
+
+def _session(redis_url: str | None, timeout: float, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    """Connect, run `work`, close; Redis failures become one-line ToolErrors."""
+    url = check_url(redis_url)
+
+    async def run() -> T:
+        client = await connect(url, timeout)
+        try:
+            return await work(client)
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(run())
+    except RedisError as error:
+        reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+        raise ToolError(f"Redis at {redact(url)} failed: {reason}") from None
+
+
+def _envelope(command: str, redis_url: str | None, prefix: str) -> dict[str, Any]:
+    return {"command": command, "redis": redact(redis_url or ""), "prefix": prefix}
+
+
+@app.command()
+def status(
+    redis_url: RedisUrl = None,
+    prefix: Prefix = None,
+    queue: QueueNames = None,
+    all_queues: AllQueues = False,
+    json_output: Json = False,
+    expect: Annotated[
+        Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are in this state.")
+    ] = None,
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
+    config: ConfigPath = None,
+) -> None:
+    """Per queue: paused or running, job counts wherever the jobs sit, BullMQ version; and the cron switch."""
+    targets.check_selection(queue, all_queues)
+    app_config = tool_config(config)
+    prefix = prefix or app_config.prefix
+
+    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus]]:
+        names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        queues = Queues(client, prefix)
+        return await cron_switch.read_cron(client, prefix), [await counting.queue_status(queues, n) for n in names]
+
+    cron, statuses = _session(redis_url, connect_timeout, work)
+    mismatches: list[str] = []
+    if expect is not None:
+        wanted = expect.value == "paused"
+        mismatches = [f"queue {s.name} is {s.state}" for s in statuses if s.paused != wanted]
+        if cron.paused != wanted:
+            mismatches.append(f"cron is {'paused' if cron.paused else 'running'}")
+    if json_output:
+        output.emit_json({
+            **_envelope("status", redis_url, prefix),
+            "cron": cron.to_json(),
+            "queues": [s.to_json() for s in statuses],
+            "expect": expect.value if expect else None,
+            "expectation_met": (not mismatches) if expect else None,
+            "mismatches": mismatches,
+        })
+    else:
+        out = output.console()
+        output.header(out, redact(redis_url or ""), prefix)
+        out.print(output.cron_line(cron))
+        out.print(output.status_table(statuses))
+        if expect is not None:
+            verdict = f"all {expect.value}" if not mismatches else "; ".join(mismatches)
+            out.print(f"expect {expect.value}: {'OK' if not mismatches else 'NOT MET'} - {verdict}")
+    if mismatches:
+        raise typer.Exit(EXIT_EXPECTATION)
+
+
+def _change(command: str, redis_url: str | None, prefix: str | None, queue: list[str] | None, all_queues: bool,
+            json_output: bool, timeout: float, config: Path | None) -> None:
+    """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume)."""
+    targets.check_selection(queue, all_queues)
+    app_config = tool_config(config)
+    prefix = prefix or app_config.prefix
+    pausing = command == "pause"
+
+    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange]]:
+        names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        queues = Queues(client, prefix)
+        if pausing:
+            # The cron first, so it enqueues nothing new while the queues are being paused.
+            cron = await cron_switch.pause_cron(client, prefix)
+            return cron, [await control.pause_queue(queues, n) for n in names]
+        changes = [await control.resume_queue(queues, n) for n in names]
+        return await cron_switch.resume_cron(client, prefix), changes
+
+    cron, changes = _session(redis_url, timeout, work)
+    if json_output:
+        output.emit_json({
+            **_envelope(command, redis_url, prefix), "cron": cron.to_json(), "queues": [c.__dict__ for c in changes]
+        })
+        return
+    out = output.console()
+    output.header(out, redact(redis_url or ""), prefix)
+    out.print(output.change_table(changes))
+    out.print(output.cron_line(cron))
+    verb = "paused" if pausing else "resumed"
+    out.print(f"{verb} {len(changes)} queue(s) and the cron")
+
+
+@app.command()
+def pause(
+    redis_url: RedisUrl = None,
+    prefix: Prefix = None,
+    queue: QueueNames = None,
+    all_queues: AllQueues = False,
+    json_output: Json = False,
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
+    config: ConfigPath = None,
+) -> None:
+    """Pause the cron and the queues: workers take nothing new, active jobs finish."""
+    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+
+
+@app.command()
+def resume(
+    redis_url: RedisUrl = None,
+    prefix: Prefix = None,
+    queue: QueueNames = None,
+    all_queues: AllQueues = False,
+    json_output: Json = False,
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
+    config: ConfigPath = None,
+) -> None:
+    """Resume the queues (moving any 5.x paused list back to wait) and clear the cron switch."""
+    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+
+
+@app.command()
+def clean(
+    redis_url: RedisUrl = None,
+    prefix: Prefix = None,
+    queue: QueueNames = None,
+    all_queues: AllQueues = False,
+    json_output: Json = False,
+    grace: Annotated[str, typer.Option("--grace", help="Keep jobs younger than this: seconds or 30s/5m/1h.")] = "0",
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many jobs per queue and state (0: all).")]
+    = 1000,
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help=f"Job state to clean (repeatable): {', '.join(cleaning.CLEANABLE_STATES)}. "
+                                     "Default: failed only."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before cleaning a non-loopback host.")] = False,
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
+    config: ConfigPath = None,
+) -> None:
+    """Remove failed jobs older than --grace (at most --limit per queue); other states only when --state names them."""
+    targets.check_selection(queue, all_queues)
+    app_config = tool_config(config)
+    prefix = prefix or app_config.prefix
+    grace_seconds = cleaning.parse_grace(grace)
+    states = cleaning.check_states(state)
+    url = check_url(redis_url)
+    if not dry_run and not yes and not is_loopback(url):
+        _confirm_remote(url, prefix, states)
+
+    async def work(client: aioredis.Redis) -> list[cleaning.CleanResult]:
+        names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        queues = Queues(client, prefix)
+        return [
+            await cleaning.clean_queue(
+                queues, n, grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
+            )
+            for n in names
+        ]
+
+    results = _session(url, connect_timeout, work)
+    total = sum(r.count for r in results)
+    if json_output:
+        output.emit_json({
+            **_envelope("clean", url, prefix), "dry_run": dry_run, "grace_seconds": grace_seconds, "limit": limit,
+            "states": list(states), "total": total, "queues": [r.to_json() for r in results],
+        })
+        return
+    out = output.console()
+    output.header(out, redact(url), prefix)
+    out.print(output.clean_table(results))
+    what = "would remove" if dry_run else "removed"
+    out.print(f"{what} {total} job(s) ({', '.join(states)}, older than {grace_seconds:g}s)")
+
+
+def _confirm_remote(url: str, prefix: str, states: tuple[str, ...]) -> None:
+    """A destructive command on another host: ask on a TTY, refuse otherwise."""
+    target = f"{redact(url)} (prefix {prefix!r}, states {', '.join(states)})"
+    if not sys.stdin.isatty():
+        raise ToolError(f"refusing to clean {target}: not a loopback host; pass --yes to confirm", EXIT_REFUSED)
+    try:
+        confirmed = typer.confirm(f"Clean jobs on {target}?", default=False, err=True)
+    except (typer.Abort, EOFError):
+        confirmed = False
+    if not confirmed:
+        raise ToolError(f"refused: clean on {target} not confirmed", EXIT_REFUSED)
+
+
+@app.command("list")
+def list_queues(
+    redis_url: RedisUrl = None,
+    prefix: Prefix = None,
+    json_output: Json = False,
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
+    config: ConfigPath = None,
+) -> None:
+    """Queues found under the prefix, whether the app's queue config names them, paused or running, BullMQ version."""
+    app_config = tool_config(config)
+    prefix = prefix or app_config.prefix
+
+    async def work(client: aioredis.Redis) -> list[dict[str, Any]]:
+        rows = []
+        for name in await targets.found_queues(client, prefix):
+            meta = await client.hgetall(key(prefix, name, "meta"))
+            rows.append({
+                "name": name, "registered": name in app_config.queues, "paused": "paused" in meta,
+                "version": text(meta.get("version")), "layout": layout_of(meta.get("version")),
+            })
+        return rows
+
+    rows = _session(redis_url, connect_timeout, work)
+    missing = [n for n in app_config.queues if n not in {r["name"] for r in rows}]
+    if json_output:
+        output.emit_json({**_envelope("list", redis_url, prefix), "queues": rows, "registry_missing": missing})
+        return
+    out = output.console()
+    output.header(out, redact(redis_url or ""), prefix)
+    out.print(output.list_table(rows))
+    if missing:
+        out.print(f"configured queues with no keys yet: {', '.join(missing)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry (the project's CLI convention, recovery_tools.cli)."""
+    run(app, "manage-queues", argv)

@@ -1,0 +1,94 @@
+"""Printing results: Rich tables for people, one stable JSON document for scripts (`--json`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from recovery_tools.manage_queues.cleaning import CleanResult
+from recovery_tools.manage_queues.control import QueueChange
+from recovery_tools.manage_queues.counting import QueueStatus
+from recovery_tools.manage_queues.cron_switch import CronSwitch
+
+
+def console() -> Console:
+    """Stdout console; wide enough off a terminal that tables are never cut for the log or a pipe."""
+    out = Console(highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, soft_wrap=False, width=200)
+    return out
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+
+
+def cron_line(cron: CronSwitch) -> str:
+    if not cron.paused:
+        return f"cron: running ({cron.key} absent)"
+    who = f" by {cron.paused_by}" if cron.paused_by else ""
+    when = f" since {cron.paused_at}" if cron.paused_at else ""
+    return f"cron: paused{who}{when} ({cron.key})"
+
+
+def header(out: Console, redis_url: str, prefix: str) -> None:
+    out.print(f"redis: {redis_url}  prefix: {prefix}")
+
+
+def status_table(statuses: Sequence[QueueStatus]) -> Table:
+    table = Table(title=None, show_lines=False)
+    for column in ("queue", "state", "waiting", "active", "delayed", "prioritized", "failed", "completed", "bullmq"):
+        table.add_column(column, justify="right" if column not in ("queue", "state", "bullmq") else "left")
+    for s in statuses:
+        waiting = f"{s.waiting} ({s.legacy_paused} in paused list)" if s.legacy_paused else str(s.waiting)
+        table.add_row(
+            s.name, s.state, waiting, str(s.active), str(s.delayed), str(s.prioritized),
+            str(s.failed), str(s.completed), s.version or ("-" if s.exists else "(no keys)"),
+        )
+    return table
+
+
+def change_table(changes: Sequence[QueueChange]) -> Table:
+    table = Table()
+    for column in ("queue", "state", "before", "layout", "jobs moved"):
+        table.add_column(column)
+    for c in changes:
+        table.add_row(
+            c.name, "paused" if c.paused else "running", "paused" if c.was_paused else "running", c.layout, str(c.moved)
+        )
+    return table
+
+
+def clean_table(results: Sequence[CleanResult]) -> Table:
+    dry = any(r.dry_run for r in results)
+    table = Table()
+    table.add_column("queue")
+    table.add_column("would remove" if dry else "removed", justify="right")
+    table.add_column("by state")
+    if dry:
+        table.add_column("job ids")
+    for r in results:
+        by_state = ", ".join(f"{state} {len(ids)}" for state, ids in r.removed.items())
+        row = [r.name, str(r.count), by_state]
+        if dry:
+            ids = [i for found in r.removed.values() for i in found]
+            row.append(", ".join(ids[:20]) + (f" … (+{len(ids) - 20})" if len(ids) > 20 else ""))
+        table.add_row(*row)
+    return table
+
+
+def list_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table()
+    for column in ("queue", "in registry", "state", "bullmq", "layout"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"], "yes" if row["registered"] else "no", "paused" if row["paused"] else "running",
+            row["version"] or "-", row["layout"],
+        )
+    return table

@@ -1,1 +1,0 @@
-"""The operational tools the checklist runs: manage-queues and check-table-names."""
