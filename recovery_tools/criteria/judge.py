@@ -95,7 +95,7 @@ Judged = tuple[str, str, dict[str, object]]
 
 def _logs(signature: str, evidence: Evidence) -> Judged:
     if evidence.logs is None:
-        return INCONCLUSIVE, "no log source was read (needs the queues' failed jobs or --logs)", {}
+        return INCONCLUSIVE, "no log was read: no job ran in the window and no --logs was given", {}
     hits = [line for line in evidence.logs if matches(signature, line.message)]
     if not hits:
         read = f" ({', '.join(evidence.log_sources)})" if evidence.log_sources else ""
@@ -240,10 +240,10 @@ def _not_found(evidence: Evidence) -> Judged:
         return FAILS, "; ".join(parts), {"count": len(not_found) + len(logged)}
     if probes:
         return HOLDS, f"{len(probes)} review requests, none answered 404", {}
-    if evidence.probes is None and evidence.logs is None:
-        return INCONCLUSIVE, "no review endpoint was asked (needs --app-url) and no request log was read", {}
     if evidence.logs is not None and any(_is_review_request(line) for line in evidence.logs):
         return HOLDS, "no logged review request answered 404", {}
+    if evidence.probes is None:
+        return INCONCLUSIVE, "no review endpoint was asked (needs --app-url) and no review request was logged", {}
     return INCONCLUSIVE, "no workflow in scope, so no review endpoint was asked", {}
 
 
