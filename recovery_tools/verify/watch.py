@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import redis
 
 from recovery_tools.criteria.facts import POOL_LIMIT, SIGNATURES
-from recovery_tools.criteria.judge import FAILS, CriterionResult, Evidence, LogLine, SessionProbe, judge
+from recovery_tools.criteria.judge import DONE, FAILED, FAILS, CriterionResult, Evidence, LogLine, SessionProbe, judge
 from recovery_tools.criteria.signatures import count_signatures
 from recovery_tools.verify import queues as queue_reading
 from recovery_tools.verify.database import AppDatabase
@@ -97,7 +97,7 @@ def _probes(api: ReviewApi, workflows: dict[str, str] | None,
     by_workflow = {wid: sid for sid, wid in (sessions or {}).items() if wid}
     asked: list[tuple[str | None, str | None]] = []
     for wid, status in (workflows or {}).items():
-        if status == "done":
+        if status in (DONE, FAILED):  # finished: the frontend asks for its review session
             asked.append((wid, by_workflow.get(wid)))
     seen = {sid for _, sid in asked}
     asked += [(wid, sid) for sid, wid in (sessions or {}).items() if sid not in seen]
@@ -134,7 +134,7 @@ def _record(result: Watch, tick: Tick) -> None:
     evidence = tick.evidence
     points = {"pg_connections": float(evidence.connection_samples[-1][1]) if evidence.connection_samples else 0.0,
               "queue_depth": float(sum(tick.depths.values())),
-              "workflows_finished": float(sum(1 for s in (evidence.workflows or {}).values() if s == "done"))}
+              "workflows_finished": float(sum(1 for s in (evidence.workflows or {}).values() if s == DONE))}
     points.update({f"queue_depth:{queue}": float(depth) for queue, depth in tick.depths.items()})
     counts = count_signatures([line.message for line in evidence.logs or ()])
     points.update({f"errors:{name}": float(counts[name]) for name in SIGNATURES})
