@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The success criteria and the fixes are facts the real tools share: one source, in recovery_tools.
+from recovery_tools.criteria.facts import DEPLOY_FIXES, PREVIOUS_FIXES, SUCCESS_CRITERIA, Criterion
+
+__all__ = ["DEPLOY_FIXES", "PREVIOUS_FIXES", "SECTIONS", "SUCCESS_CRITERIA", "Criterion", "Section"]
+
 
 @dataclass(frozen=True)
 class Section:
@@ -16,15 +21,6 @@ class Section:
     title: str
     tag: str
     items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """A success criterion in the checklist's words, with how the harness measures it."""
-
-    id: str
-    text: str
-    measure: str
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -64,21 +60,3 @@ SECTIONS: tuple[Section, ...] = (
         ("Queue Configuration", "Rate Limiting", "Legacy Code Cleanup", "Connection Hygiene", "Cron Optimization"),
     ),
 )
-
-SUCCESS_CRITERIA: tuple[Criterion, ...] = (
-    Criterion("no-p2010", 'No P2010 "relation does not exist" errors in logs', "log signature relation-does-not-exist"),
-    Criterion("no-engine-not-connected", 'No "Engine is not yet connected" errors in logs',
-              "log signature engine-not-connected"),
-    Criterion("no-const-assignment", 'No "Assignment to constant variable" errors', "log signature const-assignment"),
-    Criterion("po-uploads-complete", "PO uploads complete successfully end-to-end", "every uploaded workflow is done"),
-    Criterion("review-sessions", "Image review sessions created and accessible",
-              "every done workflow has a session the API serves with 200"),
-    Criterion("pool-under-25", "Connection pool stays under 25 connections",
-              "peak app connections in pg_stat_activity < 25"),
-    Criterion("no-review-404", "No 404 errors on image review API endpoints",
-              "no 404 answered for a workflow's session"),
-)
-
-# The fixes this deploy ships (bug ids of simulator/bugs), and the one that came before it.
-DEPLOY_FIXES: tuple[str, ...] = ("const-reassignment", "image-review-table-mismatch")
-PREVIOUS_FIXES: tuple[str, ...] = ("prisma-warmup",)

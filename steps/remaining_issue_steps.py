@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 from pytest_bdd import parsers, then
 
+from recovery_tools.criteria.facts import POOL_LIMIT
 from simulator.simulation import Simulation
 
-POOL_LIMIT = 25
 DRAFTS_WITHOUT_IMAGES = (
     'SELECT count(*) FROM "ProductDraft" d WHERE NOT EXISTS '
     '(SELECT 1 FROM "ProductDraftImage" i WHERE i."productDraftId" = d.id)'

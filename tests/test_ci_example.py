@@ -38,7 +38,17 @@ def test_workflow_parses_and_the_deploy_waits_for_gate_and_preflight() -> None:
     assert set(jobs["deploy"]["needs"]) == {"gate", "preflight"}
     assert {"redis", "postgres"} <= set(jobs["gate"]["services"])
     uploads = [step for job in jobs.values() for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
-    assert len(uploads) == 2 and all(step.get("if") == "always()" for step in uploads)
+    assert len(uploads) == 3 and all(step.get("if") == "always()" for step in uploads)
+    names = [step.get("name") for step in jobs["deploy"]["steps"]]
+    assert names.index("Verify the success criteria after the deploy") > names.index("Deploy")
+
+
+def test_verify_runs_after_the_deploy_as_the_readme_documents() -> None:
+    readme = " ".join(" ".join(line.split()) for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+    runs = [" ".join(str(step.get("run", "")).split()) for step in load()["jobs"]["deploy"]["steps"]]
+    verify = [run for run in runs if run.startswith("verify ")]
+    assert len(verify) == 1 and verify[0] in readme, verify
+    assert "--on-fail pause" in verify[0]
 
 
 def test_the_commands_it_runs_are_the_ones_the_readme_documents() -> None:

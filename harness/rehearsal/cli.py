@@ -23,10 +23,10 @@ from rich.table import Table
 from harness.backends import BACKEND_NAMES, BackendConfig, BackendError, open_backend
 from harness.checklist import DEPLOY_FIXES
 from harness.isolation import Isolation
-from harness.rehearsal.journal import Journal, write_json
 from harness.rehearsal.progress import Progress
-from harness.rehearsal.report import write_report
 from harness.rehearsal.scenarios import Options, RehearsalAborted, run
+from recovery_tools.report.html import write_report
+from recovery_tools.report.journal import Journal, write_json
 from recovery_tools.urls import redact
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_ERROR = 0, 1, 2

@@ -12,9 +12,9 @@ import psycopg
 from harness.checklist import DEPLOY_FIXES
 from harness.criteria import CriterionResult, evaluate, failed
 from harness.isolation import ScenarioEnv
-from harness.rehearsal.journal import Journal, Step
 from harness.rehearsal.progress import Progress
 from harness.runbook import ToolRun, run_tool
+from recovery_tools.report.journal import Journal, Step
 from simulator.observe.logs import count_signatures
 from simulator.release import DEPLOY, HEALTHY, INCIDENT, Release
 from simulator.simulation import Simulation

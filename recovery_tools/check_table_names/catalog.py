@@ -56,7 +56,7 @@ def conninfo_password(url: str) -> str | None:
         return None
 
 
-def connect_read_only(url: str) -> psycopg.Connection:
+def connect_read_only(url: str, application_name: str = APPLICATION_NAME) -> psycopg.Connection:
     """A connection whose every transaction is READ ONLY (startup option and session characteristics)."""
     if url.startswith("postgresql+psycopg://"):
         url = "postgresql://" + url[len("postgresql+psycopg://"):]
@@ -65,7 +65,7 @@ def connect_read_only(url: str) -> psycopg.Connection:
         conninfo = make_conninfo(
             url,
             options=" ".join(filter(None, [str(params.get("options") or ""), READ_ONLY_OPTIONS])),
-            application_name=str(params.get("application_name") or APPLICATION_NAME),
+            application_name=str(params.get("application_name") or application_name),
             connect_timeout=str(params.get("connect_timeout") or 5),
         )
         connection = psycopg.connect(conninfo)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,20 +12,12 @@ from typing import Any
 
 import redis
 
+# The error signatures the checklist monitors: one source, shared with the real tools' `verify`.
+from recovery_tools.criteria.facts import SIGNATURES
+from recovery_tools.criteria.signatures import matches, signatures_in
 from simulator.clock import Clock
 
-# The error signatures the checklist monitors: signature id -> regex searched in a log message.
-SIGNATURES: dict[str, str] = {
-    "relation-does-not-exist": r'relation "[^"]+" does not exist',
-    "engine-not-connected": r"Engine is not yet connected\.",
-    "const-assignment": r"TypeError: Assignment to constant variable\.",
-    "pool-timeout": r"Timed out fetching a new connection from the connection pool",
-    # \b so that ids and numbers that merely contain the digits (a UUID's "...f4291...") do not count.
-    "google-429": r"\b429\b|RESOURCE_EXHAUSTED",
-    "temporary-queue": r"creating temporary queue",
-}
-
-_COMPILED = {name: re.compile(pattern) for name, pattern in SIGNATURES.items()}
+__all__ = ["SIGNATURES", "LogEvent", "LogSink", "count_signatures", "signatures_in", "stream_key"]
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -39,11 +30,6 @@ _python_log = logging.getLogger("simulator.app")
 def stream_key(prefix: str) -> str:
     """The Redis stream that holds the log events of the scenario with this BullMQ prefix."""
     return f"{prefix}:sim:logs"
-
-
-def signatures_in(message: str) -> list[str]:
-    """The ids of every signature the message shows."""
-    return [name for name, pattern in _COMPILED.items() if pattern.search(message)]
 
 
 @dataclass
@@ -60,7 +46,7 @@ class LogEvent:
     id: str = ""  # the stream entry id, "" until read back
 
     def matches(self, signature_id: str) -> bool:
-        return _COMPILED[signature_id].search(self.message) is not None
+        return matches(signature_id, self.message)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=str)
@@ -157,8 +143,9 @@ class LogSink:
 
     def matching(self, signature_id: str) -> list[LogEvent]:
         """Events whose message shows the signature (KeyError for an unknown id)."""
-        pattern = _COMPILED[signature_id]
-        return [event for event in self.events() if pattern.search(event.message)]
+        if signature_id not in SIGNATURES:
+            raise KeyError(signature_id)
+        return [event for event in self.events() if matches(signature_id, event.message)]
 
     def counts_by_signature(self) -> dict[str, int]:
         """How many events show each signature (every id of SIGNATURES, zero included)."""

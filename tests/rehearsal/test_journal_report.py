@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from harness.rehearsal.journal import Journal, canonical
-from harness.rehearsal.report import CHARTS, render, write_report
+from recovery_tools.report.html import CHARTS, render, write_report
+from recovery_tools.report.journal import Journal, canonical
 
 
 def _journal() -> Journal:

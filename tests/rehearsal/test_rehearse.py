@@ -13,7 +13,7 @@ import pytest
 
 from harness.backends import Backend
 from harness.isolation import leftovers
-from harness.rehearsal.journal import canonical
+from recovery_tools.report.journal import canonical
 from tests.rehearsal.conftest import Run, run_rehearse
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"

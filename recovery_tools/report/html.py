@@ -1,4 +1,4 @@
-"""The rehearsal's one-file HTML report: timeline, four charts drawn as inline SVG by inline JS, criteria table.
+"""The one-file HTML report of a rehearsal or a verify run: timeline, four charts (inline SVG by inline JS), criteria.
 
 It opens offline: no CDN, no external file. The journal is embedded as JSON; the script draws the charts
 from it and marks <body data-charts-drawn="N"> once done, which the headless-browser test reads.
@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from harness.criteria import POOL_LIMIT
+from recovery_tools.criteria.facts import POOL_LIMIT
 
 # (chart id, title, series-name prefix or exact name, y-axis label)
 CHARTS: tuple[tuple[str, str, str, str], ...] = (
@@ -139,7 +139,7 @@ def _criteria_table(journal: dict[str, Any]) -> str:
     for criterion in journal["criteria"]:
         outcome = "ok" if criterion["holds"] else "failed"
         evidence = (criterion.get("measured") or {}).get("evidence", "")
-        verdict = "holds" if criterion["holds"] else "FAILS"
+        verdict = "holds" if criterion["holds"] else str(criterion.get("verdict", "fails")).upper()
         rows.append(
             f"<tr><td>{escape(criterion['text'])}</td><td class=\"{outcome}\">{verdict}"
             f"</td><td>{escape(criterion['measure'])}</td><td>{escape(evidence)}</td></tr>"
@@ -153,8 +153,9 @@ def render(journal: dict[str, Any]) -> str:
     verdict = journal["verdict"]
     holds = bool(verdict["holds"])
     failed = ", ".join(verdict["failed_criteria"] + verdict["failed_steps"])
+    word = "INCONCLUSIVE" if verdict.get("verdict") == "inconclusive" else "FAILED"
     badge = ("<span class=\"verdict holds\">all success criteria hold</span>" if holds
-             else f"<span class=\"verdict fails\">FAILED: {escape(failed)}</span>")
+             else f"<span class=\"verdict fails\">{word}: {escape(failed)}</span>")
     options = ", ".join(f"{key}={value}" for key, value in journal["options"].items())
     figures = "".join(
         f"<figure class=\"chart\" id=\"chart-{cid}\" data-series=\"{escape(key)}\" data-label=\"{escape(label)}\""
@@ -165,11 +166,12 @@ def render(journal: dict[str, Any]) -> str:
     # Every "<" escaped, so nothing in the journal (tool output, log lines) can end the script element.
     data = json.dumps(journal, default=str).replace("<", "\\u003c")
     versions = ", ".join(f"{name} {version}" for name, version in journal["versions"].items())
+    kind = escape(str(journal.get("kind", "Rehearsal")))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Rehearsal: {escape(journal['scenario'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{kind}: {escape(journal['scenario'])}</title>
 <style>{_STYLE}</style></head>
 <body data-charts-drawn="0">
-<h1>Rehearsal <code>{escape(journal['scenario'])}</code></h1>
+<h1>{kind} <code>{escape(journal['scenario'])}</code></h1>
 <p>{badge}</p>
 <p class="muted">{escape(options)}<br>wall {journal['wall_started']} .. {journal['wall_finished']}
 ({journal['wall_seconds']} s)<br>{escape(versions)}</p>

@@ -1,4 +1,4 @@
-"""The rehearsal's JSON journal: every step with virtual and wall times, outcome and evidence; seed and versions.
+"""The JSON journal of a rehearsal or a verify run: every step with times, outcome and evidence; seed, versions.
 
 Determinism contract: two runs with the same options and seed give the same canonical() journal. What a run
 measured with values that depend on thread timing (counts, tool output with counts, metric series, the

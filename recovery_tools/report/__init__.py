@@ -1,0 +1,1 @@
+"""The journal (JSON) and the one-file HTML report with charts, written by `rehearse` and `verify`."""
