@@ -7,8 +7,14 @@
 //   stdout -> {type: "ready"} once, {type: "reply", id, ok, ...}, {type: "job", request, ...}, {type: "event", ...}
 "use strict";
 
-const Queue = require("bull");
-const bullVersion = require("bull/package.json").version;
+let Queue, bullVersion;
+try {
+  Queue = require("bull");
+  bullVersion = require("bull/package.json").version;
+} catch (err) {
+  console.error(`bull host: cannot load the npm package bull (NODE_PATH=${process.env.NODE_PATH}): ${err.message.split("\n")[0]}`);
+  process.exit(2);
+}
 
 // stdout belongs to the protocol: whatever a library logs goes to stderr.
 const writeOut = process.stdout.write.bind(process.stdout);
