@@ -1,5 +1,5 @@
-// A plain Node Bull 4 peer for the Bull host tests: producer, worker, pause/resume, job inspection, no-op bench.
-// Usage: node bull_peer.js <add|work|pause|resume|job|bench> '<json options>' (NODE_PATH reaches the cached bull).
+// A plain Node Bull 4 peer for the Bull host tests: producer, worker, pause/resume, job inspection.
+// Usage: node bull_peer.js <add|work|pause|resume|job> '<json options>' (NODE_PATH reaches the cached bull).
 // Prints one JSON object per line on stdout.
 "use strict";
 
@@ -54,23 +54,7 @@ async function job() {
   await queue.close();
 }
 
-async function bench() {
-  // The no-op ceiling of a Node Bull worker: opts.count jobs queued first, then processed with opts.concurrency.
-  const queue = open();
-  const jobs = Array.from({ length: opts.count }, (_, i) => ({ name: "noop", data: { i } }));
-  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
-  let done = 0;
-  const started = process.hrtime.bigint();
-  await new Promise((resolve) => {
-    queue.on("completed", () => { if (++done === opts.count) resolve(); });
-    queue.process("*", opts.concurrency || 1, async () => null);
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  say({ jobs: done, seconds, jobsPerSecond: done / seconds });
-  await queue.close();
-}
-
-const commands = { add, work, pause: pauseOrResume, resume: pauseOrResume, job, bench };
+const commands = { add, work, pause: pauseOrResume, resume: pauseOrResume, job };
 commands[command]().catch((err) => {
   console.error(err.stack || String(err));
   process.exit(1);
