@@ -99,10 +99,7 @@ def hosts(node: NodeRuntime, bull_modules: Path, scenario: ScenarioEnv) -> Itera
 
     yield start
     for host in started:
-        if host.alive:
-            host.close()
-        else:
-            host.close()  # reaps the pool and threads of a killed host
+        host.close()  # a killed host: only its pool and threads are reaped
 
 
 def echo(job: BullJob) -> dict[str, Any]:
@@ -141,6 +138,10 @@ def test_a_job_the_host_adds_is_processed_by_a_plain_node_bull_worker(hosts: Cal
     assert [(e["id"], e["name"], e["result"]) for e in lines if e["event"] == "completed"] == [
         ("po-1:save", "save", {"by": "node", "data": {"rows": 3}})]
     assert [e["jobId"] for e in host.events("added")] == ["po-1:save"]
+    assert host.add("database-save", JobSpec("save", {"rows": 4}, job_id="po-1:save")) == "po-1:save"
+    wait_until(lambda: host.events("duplicated"), "Bull to report the add that added nothing")
+    assert [e["jobId"] for e in host.events("duplicated")] == ["po-1:save"]
+    assert len([e for e in lines if e["event"] == "completed"]) == 1
 
 
 def test_bulls_own_pause_from_another_process_stops_the_hosts_workers(hosts: Callable[..., BullHost],

@@ -15,7 +15,8 @@ Node -> Python (stdout):
         add -> "jobId"; addBulk -> "jobIds"; counts -> "counts", "paused"
     {"type": "job", "request": r, "queue", "jobId", "name", "data", "attemptsMade", "attempts", "timestamp"}
     {"type": "event", "event": e, "queue", "at": epoch ms, ...} with e one of
-        added (this host added it: jobId, name, delay), waiting (any producer's job reached wait: jobId),
+        added (this host's add returned: jobId, name, delay), waiting (any producer's job reached wait: jobId),
+        duplicated (an add, by any producer, named an existing jobId and added nothing: jobId),
         active / completed / stalled (this host's workers: jobId, name, attemptsMade, attempts),
         failed (also failedReason, willRetry, stalledOut), paused / resumed (Bull's global), error (message)
 
@@ -31,6 +32,7 @@ import collections
 import contextlib
 import itertools
 import json
+import logging
 import subprocess
 import threading
 import traceback
@@ -44,6 +46,7 @@ from recovery_tools.urls import redact
 from simulator.node.runtime import NodeRuntime, ensure_bull, find_node
 
 HOST_SCRIPT = Path(__file__).with_name("host.js")
+log = logging.getLogger(__name__)
 
 
 class BullHostError(RuntimeError):
@@ -217,6 +220,10 @@ class BullHost:
             self._pool.shutdown(wait=True, cancel_futures=True)
             for thread in self._threads:
                 thread.join(timeout=5)
+            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
 
     def kill(self) -> None:
         """Stop the Node process at once (SIGKILL), as a crash would: Bull's stalled check recovers its jobs."""
@@ -290,8 +297,7 @@ class BullHost:
                 self.process.stdin.write(line)
                 self.process.stdin.flush()
         except (BrokenPipeError, ValueError, OSError):
-            why = self._gone or "its stdin is closed"
-            raise BullHostError(f"bull host: cannot write to the host ({why})") from None
+            raise BullHostError(f"bull host: cannot write to the host: {self._why_gone()}") from None
 
     def _read_stdout(self) -> None:
         assert self.process is not None and self.process.stdout is not None
@@ -305,7 +311,10 @@ class BullHost:
                 continue
             kind = message.get("type")
             if kind == "job":
-                self._pool.submit(self._serve, message)
+                try:
+                    self._pool.submit(self._serve, message)
+                except RuntimeError:  # the pool is shut down (a host being killed): the job will stall
+                    self._stderr.append(f"(job {message.get('jobId')} arrived after shutdown)")
             elif kind == "event":
                 self._record(message)
             elif kind == "reply":
@@ -343,7 +352,10 @@ class BullHost:
         with self._lock:
             self._events.append(message)
         if self.on_event is not None:
-            self.on_event(message)
+            try:
+                self.on_event(message)
+            except Exception:  # the reader thread must live on: a dead reader would look like a hung host
+                log.exception("bull host: on_event raised for %s", message)
 
     def _serve(self, message: dict[str, Any]) -> None:
         job = BullJob(
@@ -365,6 +377,16 @@ class BullHost:
         # When the host is gone, Bull's stalled check hands the job to another host.
         with contextlib.suppress(BullHostError):
             self._send(answer)
+
+    def _why_gone(self) -> str:
+        """Why the host no longer listens (the reader may not have seen its end yet when a write fails)."""
+        assert self.process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        if self._gone is not None:
+            return self._gone
+        code = self.process.poll()
+        return f"the host exited with code {code}{self._tail()}" if code is not None else "its stdin is closed"
 
     def _tail(self) -> str:
         lines = [line for line in self._stderr if line.strip()][-8:]

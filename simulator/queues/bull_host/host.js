@@ -59,6 +59,8 @@ function processor(queueName) {
 function watch(queue, queueName, processing) {
   queue.on("error", (err) => event("error", queueName, { message: String((err && err.message) || err) }));
   queue.on("global:waiting", (jobId) => event("waiting", queueName, { jobId: String(jobId) }));
+  // An add whose jobId already exists adds nothing: Bull returns the existing job and publishes this.
+  queue.on("global:duplicated", (jobId) => event("duplicated", queueName, { jobId: String(jobId) }));
   queue.on("global:paused", () => event("paused", queueName, {}));
   queue.on("global:resumed", () => event("resumed", queueName, {}));
   if (!processing) return;
@@ -79,7 +81,7 @@ async function openQueue(queueName, concurrency) {
   if (queues.has(queueName)) return queues.get(queueName);
   const queue = new Queue(queueName, config.redis, { prefix: config.prefix, settings: config.settings || {} });
   queues.set(queueName, queue);
-  const registered = ["waiting", "paused", "resumed"].map(
+  const registered = ["waiting", "duplicated", "paused", "resumed"].map(
     (name) => new Promise((resolve) => queue.once(`registered:global:${name}`, resolve)),
   );
   watch(queue, queueName, concurrency > 0);
