@@ -260,6 +260,23 @@ def test_a_killed_hosts_job_is_recovered_by_bulls_stalled_check_in_a_second_host
     assert record["state"] == "completed" and record["returnvalue"]["data"] == {"po": 9}
 
 
+def test_a_body_longer_than_the_lock_does_not_stall(hosts: Callable[..., BullHost], peer: Peer) -> None:
+    """Node renews the lock while Python works: a body 2.5x the lock duration runs once and is not stalled."""
+    runs: list[str] = []
+
+    def slow(job: BullJob) -> str:
+        runs.append(job.id)
+        time.sleep(2.5 * QUICK_STALL.lock_duration / 1000)  # the stage body's own work, not a wait
+        return "done"
+
+    host = hosts({"shopify-sync": 2}, slow, settings=QUICK_STALL)
+    [job_id] = peer.add("shopify-sync", {"name": "sync"})
+    wait_until(lambda: terminal(host, job_id), "the slow job to complete")
+    assert runs == [job_id]
+    assert host.events("stalled") == []
+    assert peer.job("shopify-sync", job_id)["state"] == "completed"
+
+
 def test_close_lets_the_active_job_finish_first(hosts: Callable[..., BullHost], peer: Peer) -> None:
     release = threading.Event()
     started = threading.Event()
