@@ -1,0 +1,204 @@
+// Hosts real Bull 4 queues and workers for one deployment of the simulated app; each job goes to Python.
+// Usage: node host.js '<json config>' with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py).
+// Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings}.
+// Protocol (JSON lines; the shapes are listed in client.py):
+//   stdin  <- {op: add|addBulk|pause|resume|counts|ping|close, id, ...}   commands from Python
+//             {op: "result", request, ok, value | error: {name, message, stack}}   Python's answer to a job
+//   stdout -> {type: "ready"} once, {type: "reply", id, ok, ...}, {type: "job", request, ...}, {type: "event", ...}
+"use strict";
+
+let Queue, bullVersion;
+try {
+  Queue = require("bull");
+  bullVersion = require("bull/package.json").version;
+} catch (err) {
+  console.error(`bull host: cannot load the npm package bull (NODE_PATH=${process.env.NODE_PATH}): ${err.message.split("\n")[0]}`);
+  process.exit(2);
+}
+
+// stdout belongs to the protocol: whatever a library logs goes to stderr.
+const writeOut = process.stdout.write.bind(process.stdout);
+console.log = console.info = console.debug = (...args) => console.error(...args);
+const send = (message) => writeOut(JSON.stringify(message) + "\n");
+
+const config = JSON.parse(process.argv[2]);
+const queues = new Map(); // name -> Bull Queue
+const pendingJobs = new Map(); // request -> {resolve, reject} of the processor's promise
+let nextRequest = 1;
+let closing = null;
+
+const JOB_OPTS = ["attempts", "backoff", "delay", "jobId", "priority", "timeout", "lifo", "removeOnComplete",
+  "removeOnFail"];
+
+function jobOpts(opts) {
+  const picked = {};
+  for (const key of JOB_OPTS) if (opts && opts[key] !== undefined && opts[key] !== null) picked[key] = opts[key];
+  return picked;
+}
+
+function event(name, queueName, fields) {
+  send({ type: "event", event: name, queue: queueName, at: Date.now(), ...fields });
+}
+
+function jobFields(job) {
+  return { jobId: String(job.id), name: job.name, attemptsMade: job.attemptsMade, attempts: job.opts.attempts };
+}
+
+function processor(queueName) {
+  // Bull awaits this promise; Python settles it with {op: "result"}. Bull renews the job's lock meanwhile.
+  return (job) => new Promise((resolve, reject) => {
+    const request = nextRequest++;
+    pendingJobs.set(request, { resolve, reject });
+    send({
+      type: "job", request, queue: queueName, jobId: String(job.id), name: job.name, data: job.data,
+      attemptsMade: job.attemptsMade, attempts: job.opts.attempts, timestamp: job.timestamp,
+    });
+  });
+}
+
+function watch(queue, queueName, processing) {
+  queue.on("error", (err) => event("error", queueName, { message: String((err && err.message) || err) }));
+  queue.on("global:waiting", (jobId) => event("waiting", queueName, { jobId: String(jobId) }));
+  // An add whose jobId already exists adds nothing: Bull returns the existing job and publishes this.
+  queue.on("global:duplicated", (jobId) => event("duplicated", queueName, { jobId: String(jobId) }));
+  queue.on("global:paused", () => event("paused", queueName, {}));
+  queue.on("global:resumed", () => event("resumed", queueName, {}));
+  if (!processing) return;
+  // Local events: jobs this host's workers took.
+  queue.on("active", (job) => event("active", queueName, jobFields(job)));
+  queue.on("completed", (job) => event("completed", queueName, jobFields(job)));
+  queue.on("failed", (job, err) => {
+    if (!job) return;
+    const stalledOut = err && err.message === "job stalled more than allowable limit";
+    // Bull has counted the attempt already; it retries while attemptsMade < attempts.
+    const willRetry = !stalledOut && job.attemptsMade < job.opts.attempts && !job._discarded;
+    event("failed", queueName, { ...jobFields(job), failedReason: err ? err.message : null, willRetry, stalledOut });
+  });
+  queue.on("stalled", (job) => event("stalled", queueName, jobFields(job)));
+}
+
+async function openQueue(queueName, concurrency) {
+  if (queues.has(queueName)) return queues.get(queueName);
+  const queue = new Queue(queueName, config.redis, { prefix: config.prefix, settings: config.settings || {} });
+  queues.set(queueName, queue);
+  const registered = ["waiting", "duplicated", "paused", "resumed"].map(
+    (name) => new Promise((resolve) => queue.once(`registered:global:${name}`, resolve)),
+  );
+  watch(queue, queueName, concurrency > 0);
+  await queue.isReady();
+  await Promise.all(registered);
+  // process() resolves only when the queue closes: it is not awaited. "*" takes jobs of every name.
+  if (concurrency > 0) queue.process("*", concurrency, processor(queueName)).catch((err) => {
+    event("error", queueName, { message: `processor stopped: ${err.message}` });
+  });
+  return queue;
+}
+
+function settle(message) {
+  const pending = pendingJobs.get(message.request);
+  if (!pending) return;
+  pendingJobs.delete(message.request);
+  if (message.ok) {
+    pending.resolve(message.value === undefined ? null : message.value);
+    return;
+  }
+  // Bull keeps err.message as the job's failedReason and err.stack in its stacktrace: Python's text, unchanged.
+  const error = new Error(message.error.message);
+  error.name = message.error.name || "Error";
+  error.stack = message.error.stack || `${error.name}: ${error.message}`;
+  pending.reject(error);
+}
+
+async function command(message) {
+  const queue = () => openQueue(message.queue, 0);
+  switch (message.op) {
+    case "add": {
+      const job = await (await queue()).add(message.name, message.data ?? {}, jobOpts(message.opts));
+      event("added", message.queue, { jobId: String(job.id), name: job.name, delay: job.opts.delay });
+      return { jobId: String(job.id) };
+    }
+    case "addBulk": {
+      const specs = message.jobs.map((spec) => ({ name: spec.name, data: spec.data ?? {}, opts: jobOpts(spec.opts) }));
+      const jobs = await (await queue()).addBulk(specs);
+      for (const job of jobs) event("added", message.queue, { jobId: String(job.id), name: job.name, delay: job.opts.delay });
+      return { jobIds: jobs.map((job) => String(job.id)) };
+    }
+    case "pause": // Bull's own global pause: the wait list is renamed to paused, every worker stops taking jobs.
+      await (await queue()).pause();
+      return {};
+    case "resume":
+      await (await queue()).resume();
+      return {};
+    case "counts": {
+      const q = await queue();
+      return { counts: await q.getJobCounts(), paused: await q.isPaused() };
+    }
+    case "ping":
+      return {};
+    case "close":
+      await closeAll(true);
+      return {};
+    default:
+      throw new Error(`unknown op ${JSON.stringify(message.op)}`);
+  }
+}
+
+function closeAll(waitForJobs) {
+  // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects.
+  if (!closing) closing = Promise.all([...queues.values()].map((queue) => queue.close(!waitForJobs)));
+  return closing;
+}
+
+function onLine(line) {
+  if (!line.trim()) return;
+  let message;
+  try {
+    message = JSON.parse(line);
+  } catch (err) {
+    console.error(`bull host: not JSON: ${line.slice(0, 200)}`);
+    return;
+  }
+  if (message.op === "result") return settle(message);
+  command(message).then(
+    (result) => {
+      send({ type: "reply", id: message.id, ok: true, ...result });
+      if (message.op === "close") process.exit(0);
+    },
+    (err) => send({ type: "reply", id: message.id, ok: false, error: String((err && err.message) || err) }),
+  );
+}
+
+function abandon(why) {
+  // Python is gone: its jobs stay active with their locks, which expire; Bull's stalled check recovers them.
+  if (closing) return;
+  console.error(`bull host: ${why}; closing without waiting for ${pendingJobs.size} active job(s)`);
+  const force = setTimeout(() => process.exit(1), 5000);
+  closeAll(false).finally(() => {
+    clearTimeout(force);
+    process.exit(pendingJobs.size ? 1 : 0);
+  });
+}
+
+process.on("unhandledRejection", (err) => console.error("bull host: unhandled rejection", err));
+process.on("SIGTERM", () => abandon("SIGTERM"));
+
+async function main() {
+  let buffer = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+    }
+  });
+  process.stdin.on("end", () => abandon("stdin closed"));
+  await Promise.all(Object.entries(config.queues).map(([name, concurrency]) => openQueue(name, concurrency)));
+  send({ type: "ready", queues: [...queues.keys()], versions: { node: process.version, bull: bullVersion } });
+}
+
+main().catch((err) => {
+  console.error(`bull host: cannot start: ${err.stack || err}`);
+  process.exit(2);
+});
