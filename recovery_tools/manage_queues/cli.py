@@ -31,11 +31,10 @@ import typer
 from redis.exceptions import RedisError
 
 from recovery_tools.cli import ConfigPath, run, tool_config, typer_app
-from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, output, targets
+from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, library, output, targets
 from recovery_tools.manage_queues.connection import DEFAULT_CONNECT_TIMEOUT, check_url, connect, is_loopback
 from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_REFUSED, ToolError
 from recovery_tools.manage_queues.handles import Queues
-from recovery_tools.manage_queues.layout import key, layout_of, text
 from recovery_tools.urls import redact
 
 T = TypeVar("T")
@@ -74,6 +73,23 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document inst
 Timeout = Annotated[float, typer.Option("--connect-timeout", min=0.1, help="Seconds to wait for Redis to answer.")]
 
 
+class LibraryName(StrEnum):
+    bull = "bull"
+    bullmq = "bullmq"
+
+
+LibraryOption = Annotated[
+    LibraryName | None,
+    typer.Option("--library", help="The queue library, for queues whose keys do not tell (default: the config's "
+                                    "`library`); refused when Redis clearly shows the other one."),
+]
+
+
+async def _libraries(client: aioredis.Redis, prefix: str, names: list[str], flag: LibraryName | None,
+                     configured: str | None, *, tolerant: bool = False) -> dict[str, library.Library]:
+    return await library.detect(client, prefix, names, flag.value if flag else None, configured, tolerant=tolerant)
+
+
 def _session(redis_url: str | None, timeout: float, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
     """Connect, run `work`, close; Redis failures become one-line ToolErrors."""
     url = check_url(redis_url)
@@ -106,18 +122,21 @@ def status(
     expect: Annotated[
         Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are in this state.")
     ] = None,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Per queue: paused or running, job counts wherever the jobs sit, BullMQ version; and the cron switch."""
+    """Per queue: paused or running, job counts wherever the jobs sit, its library; and the cron switch."""
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
     async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
-        return await cron_switch.read_cron(client, prefix), [await counting.queue_status(queues, n) for n in names]
+        statuses = [await counting.queue_status(queues, n, libraries[n]) for n in names]
+        return await cron_switch.read_cron(client, prefix), statuses
 
     cron, statuses = _session(redis_url, connect_timeout, work)
     mismatches: list[str] = []
@@ -140,6 +159,8 @@ def status(
         output.header(out, redact(redis_url or ""), prefix)
         out.print(output.cron_line(cron))
         out.print(output.status_table(statuses))
+        for line in output.notes(statuses):
+            out.print(line)
         if expect is not None:
             verdict = f"all {expect.value}" if not mismatches else "; ".join(mismatches)
             out.print(f"expect {expect.value}: {'OK' if not mismatches else 'NOT MET'} - {verdict}")
@@ -148,7 +169,7 @@ def status(
 
 
 def _change(command: str, redis_url: str | None, prefix: str | None, queue: list[str] | None, all_queues: bool,
-            json_output: bool, timeout: float, config: Path | None) -> None:
+            json_output: bool, timeout: float, config: Path | None, library_name: LibraryName | None) -> None:
     """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume)."""
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
@@ -157,12 +178,13 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
 
     async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
         if pausing:
             # The cron first, so it enqueues nothing new while the queues are being paused.
             cron = await cron_switch.pause_cron(client, prefix)
-            return cron, [await control.pause_queue(queues, n) for n in names]
-        changes = [await control.resume_queue(queues, n) for n in names]
+            return cron, [await control.pause_queue(queues, n, libraries[n]) for n in names]
+        changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
         return await cron_switch.resume_cron(client, prefix), changes
 
     cron, changes = _session(redis_url, timeout, work)
@@ -186,11 +208,12 @@ def pause(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
     """Pause the cron and the queues: workers take nothing new, active jobs finish."""
-    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
 
 
 @app.command()
@@ -200,11 +223,12 @@ def resume(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
     """Resume the queues (moving any 5.x paused list back to wait) and clear the cron switch."""
-    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
 
 
 @app.command()
@@ -224,6 +248,7 @@ def clean(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before cleaning a non-loopback host.")] = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
@@ -239,10 +264,13 @@ def clean(
 
     async def work(client: aioredis.Redis) -> list[cleaning.CleanResult]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
+        for name in names:
+            cleaning.check_library_states(name, libraries[name], states)
         queues = Queues(client, prefix)
         return [
             await cleaning.clean_queue(
-                queues, n, grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
+                queues, n, libraries[n], grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
             )
             for n in names
         ]
@@ -280,20 +308,26 @@ def list_queues(
     redis_url: RedisUrl = None,
     prefix: Prefix = None,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Queues found under the prefix, whether the app's queue config names them, paused or running, BullMQ version."""
+    """Queues found under the prefix, whether the app's queue config names them, paused or running, library."""
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
     async def work(client: aioredis.Redis) -> list[dict[str, Any]]:
         rows = []
-        for name in await targets.found_queues(client, prefix):
-            meta = await client.hgetall(key(prefix, name, "meta"))
+        names = await targets.found_queues(client, prefix)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library, tolerant=True)
+        queues = Queues(client, prefix)
+        for name in names:
+            found = await counting.queue_status(queues, name, libraries[name])
+            undecided = found.layout == library.AMBIGUOUS_LAYOUT
             rows.append({
-                "name": name, "registered": name in app_config.queues, "paused": "paused" in meta,
-                "version": text(meta.get("version")), "layout": layout_of(meta.get("version")),
+                "name": name, "registered": name in app_config.queues, "paused": None if undecided else found.paused,
+                "library": found.library, "version": found.version, "layout": found.layout,
+                "evidence": found.evidence,
             })
         return rows
 
