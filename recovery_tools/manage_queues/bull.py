@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from recovery_tools.manage_queues.layout import key
 
-# KEYS: wait, paused, meta-paused, meta. ARGV[1]: the value of meta-paused.
+# KEYS: wait, paused, meta-paused, meta. ARGV[1]: the value of meta-paused; ARGV[2] "1": publish the event.
 # Moves `wait` to the consuming (right) end of `paused`, keeping its order and the jobs already in `paused`,
 # marks the queue paused both ways Bull reads, and publishes Bull's paused event (channel = the paused key).
 # Returns how many jobs moved.
@@ -33,12 +33,12 @@ if moved > 0 then
 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[4], 'paused', 1)
-redis.call('PUBLISH', KEYS[2], 'paused')
+if ARGV[2] == '1' then redis.call('PUBLISH', KEYS[2], 'paused') end
 return moved
 """
 
-# KEYS: paused, wait, meta-paused, meta, resumed (event channel). The reverse: `paused` to the consuming end
-# of `wait` in order (Bull's own resume renames over `wait`, which would drop jobs there), both marks cleared.
+# KEYS: paused, wait, meta-paused, meta, resumed (event channel); ARGV[1] "1": publish. The reverse: `paused`
+# to the consuming end of `wait` in order (Bull's own resume renames over `wait`, dropping jobs there), marks cleared.
 _RESUME = """
 local moved = redis.call('LLEN', KEYS[1])
 if moved > 0 then
@@ -54,7 +54,7 @@ if moved > 0 then
 end
 redis.call('DEL', KEYS[3])
 redis.call('HDEL', KEYS[4], 'paused')
-redis.call('PUBLISH', KEYS[5], 'resumed')
+if ARGV[1] == '1' then redis.call('PUBLISH', KEYS[5], 'resumed') end
 return moved
 """
 
@@ -151,14 +151,15 @@ async def counts(client: aioredis.Redis, prefix: str, name: str) -> BullCounts:
                       int(priority), int(failed), int(completed))
 
 
-async def pause(client: aioredis.Redis, prefix: str, name: str, mark: str = "1") -> int:
+# A queue with no keys has had no Bull Queue on it to hear the event (and publishing needs channel rights).
+async def pause(client: aioredis.Redis, prefix: str, name: str, mark: str = "1", *, publish: bool = True) -> int:
     keys = [key(prefix, name, s) for s in ("wait", "paused", "meta-paused", "meta")]
-    return int(await client.register_script(_PAUSE)(keys, [mark]))
+    return int(await client.register_script(_PAUSE)(keys, [mark, "1" if publish else "0"]))
 
 
-async def resume(client: aioredis.Redis, prefix: str, name: str) -> int:
+async def resume(client: aioredis.Redis, prefix: str, name: str, *, publish: bool = True) -> int:
     keys = [key(prefix, name, s) for s in ("paused", "wait", "meta-paused", "meta", "resumed")]
-    return int(await client.register_script(_RESUME)(keys, []))
+    return int(await client.register_script(_RESUME)(keys, ["1" if publish else "0"]))
 
 
 async def clean_batch(client: aioredis.Redis, prefix: str, name: str, state: str, *, cutoff_ms: int, batch: int,

@@ -51,7 +51,7 @@ async def pause_queue(queues: Queues, name: str, library: Library) -> QueueChang
         found = await bull.counts(client, prefix, name)
         mark = "1" if library.name == BULL else EMPTY_PAUSE_MARK
         was_paused = found.is_paused if library.name == BULL else found.meta_paused and found.meta_paused_field
-        moved = await bull.pause(client, prefix, name, mark)
+        moved = await bull.pause(client, prefix, name, mark, publish=library.name == BULL)
         return QueueChange(name, True, was_paused, library.layout, moved, library.name)
     meta_key = key(prefix, name, "meta")
     was_paused = bool(await client.hexists(meta_key, "paused"))
@@ -75,7 +75,7 @@ async def resume_queue(queues: Queues, name: str, library: Library) -> QueueChan
     if library.name != BULLMQ:
         found = await bull.counts(client, prefix, name)
         was_paused = found.is_paused if library.name == BULL else found.meta_paused and found.meta_paused_field
-        moved = await bull.resume(client, prefix, name)
+        moved = await bull.resume(client, prefix, name, publish=library.name == BULL)
         return QueueChange(name, False, was_paused, library.layout, moved, library.name)
     meta_key = key(prefix, name, "meta")
     was_paused = bool(await client.hexists(meta_key, "paused"))
