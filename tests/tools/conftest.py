@@ -139,10 +139,11 @@ class NodeBullMQ:
     node_modules: Path
     scenario: ScenarioEnv
     workers: list[NodeWorker] = field(default_factory=list)
+    script: str = "bullmq_cli.js"
 
     def _argv(self, command: str, **opts: Any) -> list[str]:
         payload = {"redis": self.scenario.redis_url, "prefix": self.scenario.prefix, **opts}
-        return ["node", str(NODE_DIR / "bullmq_cli.js"), command, json.dumps(payload)]
+        return ["node", str(NODE_DIR / self.script), command, json.dumps(payload)]
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "NODE_PATH": str(self.node_modules)}
@@ -152,8 +153,9 @@ class NodeBullMQ:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def add(self, queue_name: str, count: int, *, start: int = 0, fail: tuple[int, ...] = ()) -> list[str]:
-        return [str(i) for i in self.run("add", queue=queue_name, count=count, start=start, fail=list(fail))["ids"]]
+    def add(self, queue_name: str, count: int, *, start: int = 0, fail: tuple[int, ...] = (), **opts: Any) -> list[str]:
+        found = self.run("add", queue=queue_name, count=count, start=start, fail=list(fail), **opts)
+        return [str(i) for i in found["ids"]]
 
     def worker(self, queue_name: str, **opts: Any) -> NodeWorker:
         process = subprocess.Popen(
@@ -177,6 +179,17 @@ def node_bullmq(request: pytest.FixtureRequest, scenario: ScenarioEnv) -> Iterat
     if reason:
         pytest.skip(f"Node interop needs node and npm: {reason}")
     owner = NodeBullMQ(request.param, npm_cache.ensure_bullmq(request.param), scenario)
+    yield owner
+    owner.close()
+
+
+@pytest.fixture
+def node_bull(scenario: ScenarioEnv) -> Iterator[NodeBullMQ]:
+    """The real npm `bull` 4 (the app's queue library) through tests/node/bull_cli.js; skips only without node/npm."""
+    reason = npm_cache.missing_tools()
+    if reason:
+        pytest.skip(f"Node interop needs node and npm: {reason}")
+    owner = NodeBullMQ(4, npm_cache.ensure_bull(), scenario, script="bull_cli.js")
     yield owner
     owner.close()
 
