@@ -10,14 +10,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from harness.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv, delete_prefix
 from simulator.queues.bridge import QueueBridge
 from tests.waiting import wait_until
 
@@ -192,6 +192,38 @@ def node_bull(scenario: ScenarioEnv) -> Iterator[NodeBullMQ]:
     owner = NodeBullMQ(4, npm_cache.ensure_bull(), scenario, script="bull_cli.js")
     yield owner
     owner.close()
+
+
+@dataclass
+class Outside:
+    """A prefix outside the job ledger (whose clean removes unfinished jobs on purpose): Node driver and tool."""
+
+    env: ScenarioEnv
+    node: NodeBullMQ
+
+    def mq(self, *args: str) -> ToolResult:
+        return run_tool(*args, "--redis-url", self.env.redis_url, "--prefix", self.env.prefix)
+
+
+def outside_ledger(scenario: ScenarioEnv, node: NodeBullMQ) -> Iterator[Outside]:
+    """The same Node library on `<prefix>-clean`, every key of which is removed afterwards."""
+    env = replace(scenario, prefix=f"{scenario.prefix}-clean")
+    other = NodeBullMQ(node.major, node.node_modules, env, script=node.script)
+    try:
+        yield Outside(env, other)
+    finally:
+        other.close()
+        delete_prefix(env.redis_url, env.prefix)
+
+
+@pytest.fixture
+def bull_outside(node_bull: NodeBullMQ, scenario: ScenarioEnv) -> Iterator[Outside]:
+    yield from outside_ledger(scenario, node_bull)
+
+
+@pytest.fixture
+def bullmq_outside(node_bullmq: NodeBullMQ, scenario: ScenarioEnv) -> Iterator[Outside]:
+    yield from outside_ledger(scenario, node_bullmq)
 
 
 @pytest.fixture
