@@ -1,20 +1,31 @@
 """The `manage-queues` command line (Typer): pause | resume | status | clean | list.
 
-Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown queue, bad URL or Redis
-unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
+Queues may be Bull 4 (npm `bull`) or BullMQ (Node 5.x/6.x, Python); each queue's library is told from its
+keys (library.py). A queue whose keys show both, or keys but no sign of either, is refused (exit 2, one line
+naming the queue and what was seen) unless `--library bull|bullmq` or the config's `library` says which.
+A queue with no keys is paused both ways (Bull's `meta-paused` and `meta.paused`). Bull's local (per-worker)
+pause, `queue.pause(true)`, lives in one process's memory and cannot be seen from Redis.
+
+Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown or undecidable queue, bad URL or
+Redis unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
   status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|null,
            "expectation_met": bool|null, "mismatches": [str...]}
     CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
-    STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the 5.x
-              paused list), "legacy_paused", "active", "delayed", "prioritized", "waiting_children",
-              "failed", "completed", "version": "bullmq:5.x.y"|null, "layout": "5.x"|"6.x", "exists": bool}
-  pause, resume: {"cron": CRON, "queues": [{"name", "paused", "was_paused", "layout", "moved"}...]}
+    STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the
+              `paused` list), "legacy_paused" (jobs in the `paused` list), "active", "delayed",
+              "prioritized" (Bull: its `priority` set, whose jobs are also in "waiting"), "waiting_children",
+              "failed", "completed", "version": "bullmq:5.x.y"|null, "layout": LAYOUT, "exists": bool,
+              "library": LIBRARY, "library_source": "redis"|"--library"|"config"|"none",
+              "evidence": [str...], "notes": [str...]}
+    LAYOUT = "bull4"|"5.x"|"6.x"|"empty" (no keys)|"ambiguous" (list only); LIBRARY = "bull"|"bullmq"|null
+  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...]}
   clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total",
-          "queues": [{"name", "dry_run", "removed": {state: [job id...]}, "count"}...]}
-  list: {"queues": [{"name", "registered", "paused", "version", "layout"}...], "registry_missing": [...]}
+          "queues": [{"name", "library", "dry_run", "removed": {state: [job id...]}, "count"}...]}
+  list: {"queues": [{"name", "registered", "paused": bool|null, "library", "version", "layout",
+                     "evidence"}...], "registry_missing": [...]}
 """
 
 from __future__ import annotations
@@ -40,9 +51,12 @@ from recovery_tools.urls import redact
 T = TypeVar("T")
 
 HELP = (
-    "Pause, resume, inspect and clean the app's BullMQ queues (Node BullMQ 5.x/6.x and Python bullmq) "
+    "Pause, resume, inspect and clean the app's queues, Bull 4 or BullMQ (Node 5.x/6.x, Python bullmq), "
     "and the cron pause switch, as the recovery checklist runs them.\n\n"
-    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown queue/bad URL/Redis unreachable, "
+    "Each queue's library is told from its keys; a queue whose keys do not tell is refused (exit 2) unless "
+    "--library or the config's `library` says. Bull's local (per-worker) pause, queue.pause(true), "
+    "cannot be seen from Redis: status reports only the global pause.\n\n"
+    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown or undecidable queue/bad URL/Redis unreachable, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
