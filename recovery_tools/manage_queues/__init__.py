@@ -1,1 +1,1 @@
-"""`manage-queues`: pause, resume, inspect and clean the app's BullMQ queues and the cron switch."""
+"""`manage-queues`: pause, resume, inspect and clean the app's queues (Bull 4 or BullMQ) and the cron switch."""

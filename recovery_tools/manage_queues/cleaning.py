@@ -1,4 +1,11 @@
-"""`clean`: remove finished (by default failed) jobs older than a grace period with bullmq's clean script."""
+"""`clean`: remove finished (by default failed) jobs older than a grace period, in bounded batches.
+
+BullMQ queues are cleaned by bullmq's own cleanJobsInSet script; Bull 4 queues by bull.py's script, which
+removes a job as Bull does. Every call runs batches of at most CLEAN_BATCH jobs (so one script never holds
+Redis for long) and stops at `--limit` or at the first batch that was not full. A batch is full only when
+every job of its window went, so the next batch's window is the next one over: `--dry-run` walks the same
+windows with read-only scripts that pick jobs by the same rules, and lists exactly what the clean removes.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,61 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from recovery_tools.manage_queues import bull
 from recovery_tools.manage_queues.errors import ToolError
 from recovery_tools.manage_queues.handles import Queues
 from recovery_tools.manage_queues.layout import key
+from recovery_tools.manage_queues.library import BULL, BULLMQ, Library
 
-# States `--state` may name (bullmq's clean types); the default touches only failed jobs.
+# States `--state` may name (bullmq's clean types but `active`); the default touches only failed jobs.
 CLEANABLE_STATES = ("failed", "completed", "delayed", "wait", "paused", "prioritized")
 DEFAULT_STATES = ("failed",)
+CLEAN_BATCH = 1000
 _DURATION = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+# A read-only twin of the selection in bullmq's cleanJobsInSet (the Python package's script, which the real
+# clean runs): the same windows, timestamps and string comparisons, job-scheduler jobs kept.
+# KEYS: the state's key, repeat. ARGV: job key prefix, cutoff, batch, state, offset.
+_BULLMQ_PREVIEW = """
+local prefix, cutoff, batch, state = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local offset = tonumber(ARGV[5])
+local function stampOf(jobKey, fields)
+  for _, value in ipairs(redis.call('HMGET', jobKey, unpack(fields))) do
+    if value then return value end
+  end
+end
+local function schedulerJob(id, jobKey)
+  local repeatJobKey = redis.call('HGET', jobKey, 'rjk')
+  if repeatJobKey then
+    local millis = redis.call('ZSCORE', KEYS[2], repeatJobKey)
+    if millis then return id == 'repeat:' .. repeatJobKey .. ':' .. millis end
+  end
+  return false
+end
+local ids, fields
+if state == 'failed' or state == 'completed' then
+  return redis.call('ZRANGEBYSCORE', KEYS[1], 0, cutoff, 'LIMIT', offset, batch)
+elseif state == 'delayed' or state == 'prioritized' then
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], 0, '+inf', 'LIMIT', offset, batch)
+  fields = state == 'delayed' and {'processedOn', 'timestamp'} or {'timestamp'}
+else
+  local len = redis.call('LLEN', KEYS[1])
+  local last = len - offset - 1
+  if last < 0 then return {} end
+  ids = redis.call('LRANGE', KEYS[1], math.max(len - offset - batch, 0), last)
+  fields = {'finishedOn', 'processedOn', 'timestamp'}
+end
+local taken = {}
+for _, id in ipairs(ids) do
+  local jobKey = prefix .. id
+  if not schedulerJob(id, jobKey) then
+    local stamp = stampOf(jobKey, fields)
+    if not stamp or stamp <= cutoff then table.insert(taken, id) end
+  end
+end
+return taken
+"""
 
 
 def parse_grace(text: str) -> float:
@@ -34,12 +87,20 @@ def check_states(states: list[str] | None) -> tuple[str, ...]:
     return chosen
 
 
+def check_library_states(name: str, library: Library, states: tuple[str, ...]) -> None:
+    """Bull 4 has no `prioritized` set (its prioritized jobs sit in wait or paused): refuse, naming the queue."""
+    if library.name == BULL and "prioritized" in states:
+        raise ToolError(f"queue {name} is Bull 4: it has no prioritized state (its prioritized jobs sit in "
+                        "wait or paused); use --state wait or --state paused")
+
+
 @dataclass
 class CleanResult:
     """Jobs removed (or, on a dry run, that would be) from one queue, by state."""
 
     name: str
     dry_run: bool
+    library: str | None = None
     removed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -51,40 +112,38 @@ class CleanResult:
 
 
 async def clean_queue(
-    queues: Queues, name: str, *, grace_seconds: float, limit: int, states: tuple[str, ...], dry_run: bool
+    queues: Queues, name: str, library: Library, *, grace_seconds: float, limit: int, states: tuple[str, ...],
+    dry_run: bool,
 ) -> CleanResult:
-    """Per state, at most `limit` jobs finished before now - grace; bullmq's own script does the removal."""
-    result = CleanResult(name=name, dry_run=dry_run)
+    """Per state, at most `limit` (0: no limit) jobs finished before now - grace, in batches of CLEAN_BATCH."""
+    result = CleanResult(name=name, dry_run=dry_run, library=library.name)
     grace_ms = int(round(grace_seconds * 1000))
     for state in states:
-        if dry_run:
-            result.removed[state] = await _would_clean(queues, name, state, grace_ms, limit)
-        else:
-            removed = await queues[name].clean(grace_ms, limit, state)
-            result.removed[state] = [str(job_id) for job_id in removed or []]
+        taken: list[str] = []
+        offset = 0
+        while True:
+            size = CLEAN_BATCH if limit == 0 else min(CLEAN_BATCH, limit - len(taken))
+            batch = await _batch(queues, name, library, state, grace_ms, size, offset if dry_run else 0, dry_run)
+            taken += batch
+            offset += size
+            if len(batch) < size or (limit and len(taken) >= limit):
+                break
+        result.removed[state] = taken
     return result
 
 
-async def _would_clean(queues: Queues, name: str, state: str, grace_ms: int, limit: int) -> list[str]:
-    """The ids bullmq's clean would pick for the finished sets (scored by finishedOn); a read-only preview."""
-    client = queues.client
-    cutoff = int(time.time() * 1000) - grace_ms
-    state_key = key(queues.prefix, name, state)
-    if state in ("failed", "completed"):
-        if limit > 0:
-            return [str(i) for i in await client.zrangebyscore(state_key, 0, cutoff, start=0, num=limit)]
-        return [str(i) for i in await client.zrangebyscore(state_key, 0, cutoff)]
-    # Unfinished states: the job's own timestamp decides, as in bullmq's cleanSet/cleanList.
-    if state in ("wait", "paused"):
-        ids: list[str | bytes] = list(await client.lrange(state_key, -limit if limit > 0 else 0, -1))
-    else:
-        ids = [str(i) for i in await client.zrange(state_key, 0, -1)]
-    picked: list[str] = []
-    for job_id in ids:
-        fields = await client.hmget(key(queues.prefix, name, str(job_id)), "processedOn", "timestamp")
-        stamp = next((int(v) for v in fields if v), None)
-        if stamp is None or stamp <= cutoff:
-            picked.append(str(job_id))
-            if 0 < limit <= len(picked):
-                break
-    return picked
+async def _batch(queues: Queues, name: str, library: Library, state: str, grace_ms: int, size: int, offset: int,
+                 dry_run: bool) -> list[str]:
+    if library.name == BULL:
+        cutoff = int(time.time() * 1000) - grace_ms
+        return await bull.clean_batch(queues.client, queues.prefix, name, state, cutoff_ms=cutoff, batch=size,
+                                      offset=offset, dry_run=dry_run)
+    if library.name != BULLMQ:
+        return []  # a queue with no keys has nothing to clean
+    if not dry_run:
+        return [str(job_id) for job_id in await queues[name].clean(grace_ms, size, state) or []]
+    cutoff = round(time.time() * 1000) - grace_ms  # as bullmq computes it
+    keys = [key(queues.prefix, name, state), key(queues.prefix, name, "repeat")]
+    args: list[str | int] = [key(queues.prefix, name, ""), cutoff, size, state, offset]
+    ids = await queues.client.register_script(_BULLMQ_PREVIEW)(keys, args)
+    return [str(i) for i in ids]

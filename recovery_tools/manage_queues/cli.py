@@ -1,20 +1,31 @@
 """The `manage-queues` command line (Typer): pause | resume | status | clean | list.
 
-Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown queue, bad URL or Redis
-unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
+Queues may be Bull 4 (npm `bull`) or BullMQ (Node 5.x/6.x, Python); each queue's library is told from its
+keys (library.py). A queue whose keys show both, or keys but no sign of either, is refused (exit 2, one line
+naming the queue and what was seen) unless `--library bull|bullmq` or the config's `library` says which.
+A queue with no keys is paused both ways (Bull's `meta-paused` and `meta.paused`). Bull's local (per-worker)
+pause, `queue.pause(true)`, lives in one process's memory and cannot be seen from Redis.
+
+Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown or undecidable queue, bad URL or
+Redis unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
   status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|null,
            "expectation_met": bool|null, "mismatches": [str...]}
     CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
-    STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the 5.x
-              paused list), "legacy_paused", "active", "delayed", "prioritized", "waiting_children",
-              "failed", "completed", "version": "bullmq:5.x.y"|null, "layout": "5.x"|"6.x", "exists": bool}
-  pause, resume: {"cron": CRON, "queues": [{"name", "paused", "was_paused", "layout", "moved"}...]}
+    STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the
+              `paused` list), "legacy_paused" (jobs in the `paused` list), "active", "delayed",
+              "prioritized" (Bull: its `priority` set, whose jobs are also in "waiting"), "waiting_children",
+              "failed", "completed", "version": "bullmq:5.x.y"|null, "layout": LAYOUT, "exists": bool,
+              "library": LIBRARY, "library_source": "redis"|"--library"|"config"|"none",
+              "evidence": [str...], "notes": [str...]}
+    LAYOUT = "bull4"|"5.x"|"6.x"|"empty" (no keys)|"ambiguous" (list only); LIBRARY = "bull"|"bullmq"|null
+  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...]}
   clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total",
-          "queues": [{"name", "dry_run", "removed": {state: [job id...]}, "count"}...]}
-  list: {"queues": [{"name", "registered", "paused", "version", "layout"}...], "registry_missing": [...]}
+          "queues": [{"name", "library", "dry_run", "removed": {state: [job id...]}, "count"}...]}
+  list: {"queues": [{"name", "registered", "paused": bool|null, "library", "version", "layout",
+                     "evidence"}...], "registry_missing": [...]}
 """
 
 from __future__ import annotations
@@ -31,19 +42,21 @@ import typer
 from redis.exceptions import RedisError
 
 from recovery_tools.cli import ConfigPath, run, tool_config, typer_app
-from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, output, targets
+from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, library, output, targets
 from recovery_tools.manage_queues.connection import DEFAULT_CONNECT_TIMEOUT, check_url, connect, is_loopback
 from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_REFUSED, ToolError
 from recovery_tools.manage_queues.handles import Queues
-from recovery_tools.manage_queues.layout import key, layout_of, text
 from recovery_tools.urls import redact
 
 T = TypeVar("T")
 
 HELP = (
-    "Pause, resume, inspect and clean the app's BullMQ queues (Node BullMQ 5.x/6.x and Python bullmq) "
+    "Pause, resume, inspect and clean the app's queues, Bull 4 or BullMQ (Node 5.x/6.x, Python bullmq), "
     "and the cron pause switch, as the recovery checklist runs them.\n\n"
-    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown queue/bad URL/Redis unreachable, "
+    "Each queue's library is told from its keys; a queue whose keys do not tell is refused (exit 2) unless "
+    "--library or the config's `library` says. Bull's local (per-worker) pause, queue.pause(true), "
+    "cannot be seen from Redis: status reports only the global pause.\n\n"
+    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown or undecidable queue/bad URL/Redis unreachable, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
@@ -72,6 +85,23 @@ QueueNames = Annotated[
 AllQueues = Annotated[bool, typer.Option("--all", help="Every queue found under the prefix.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 Timeout = Annotated[float, typer.Option("--connect-timeout", min=0.1, help="Seconds to wait for Redis to answer.")]
+
+
+class LibraryName(StrEnum):
+    bull = "bull"
+    bullmq = "bullmq"
+
+
+LibraryOption = Annotated[
+    LibraryName | None,
+    typer.Option("--library", help="The queue library, for queues whose keys do not tell (default: the config's "
+                                    "`library`); refused when Redis clearly shows the other one."),
+]
+
+
+async def _libraries(client: aioredis.Redis, prefix: str, names: list[str], flag: LibraryName | None,
+                     configured: str | None, *, tolerant: bool = False) -> dict[str, library.Library]:
+    return await library.detect(client, prefix, names, flag.value if flag else None, configured, tolerant=tolerant)
 
 
 def _session(redis_url: str | None, timeout: float, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
@@ -106,18 +136,21 @@ def status(
     expect: Annotated[
         Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are in this state.")
     ] = None,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Per queue: paused or running, job counts wherever the jobs sit, BullMQ version; and the cron switch."""
+    """Per queue: paused or running, job counts wherever the jobs sit, its library; and the cron switch."""
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
     async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
-        return await cron_switch.read_cron(client, prefix), [await counting.queue_status(queues, n) for n in names]
+        statuses = [await counting.queue_status(queues, n, libraries[n]) for n in names]
+        return await cron_switch.read_cron(client, prefix), statuses
 
     cron, statuses = _session(redis_url, connect_timeout, work)
     mismatches: list[str] = []
@@ -140,6 +173,8 @@ def status(
         output.header(out, redact(redis_url or ""), prefix)
         out.print(output.cron_line(cron))
         out.print(output.status_table(statuses))
+        for line in output.notes(statuses):
+            out.print(line)
         if expect is not None:
             verdict = f"all {expect.value}" if not mismatches else "; ".join(mismatches)
             out.print(f"expect {expect.value}: {'OK' if not mismatches else 'NOT MET'} - {verdict}")
@@ -148,7 +183,7 @@ def status(
 
 
 def _change(command: str, redis_url: str | None, prefix: str | None, queue: list[str] | None, all_queues: bool,
-            json_output: bool, timeout: float, config: Path | None) -> None:
+            json_output: bool, timeout: float, config: Path | None, library_name: LibraryName | None) -> None:
     """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume)."""
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
@@ -157,12 +192,13 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
 
     async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
         if pausing:
             # The cron first, so it enqueues nothing new while the queues are being paused.
             cron = await cron_switch.pause_cron(client, prefix)
-            return cron, [await control.pause_queue(queues, n) for n in names]
-        changes = [await control.resume_queue(queues, n) for n in names]
+            return cron, [await control.pause_queue(queues, n, libraries[n]) for n in names]
+        changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
         return await cron_switch.resume_cron(client, prefix), changes
 
     cron, changes = _session(redis_url, timeout, work)
@@ -186,11 +222,12 @@ def pause(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
     """Pause the cron and the queues: workers take nothing new, active jobs finish."""
-    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
 
 
 @app.command()
@@ -200,11 +237,12 @@ def resume(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
     """Resume the queues (moving any 5.x paused list back to wait) and clear the cron switch."""
-    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config)
+    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
 
 
 @app.command()
@@ -224,6 +262,7 @@ def clean(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before cleaning a non-loopback host.")] = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
@@ -239,10 +278,13 @@ def clean(
 
     async def work(client: aioredis.Redis) -> list[cleaning.CleanResult]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library)
+        for name in names:
+            cleaning.check_library_states(name, libraries[name], states)
         queues = Queues(client, prefix)
         return [
             await cleaning.clean_queue(
-                queues, n, grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
+                queues, n, libraries[n], grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
             )
             for n in names
         ]
@@ -280,20 +322,26 @@ def list_queues(
     redis_url: RedisUrl = None,
     prefix: Prefix = None,
     json_output: Json = False,
+    library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Queues found under the prefix, whether the app's queue config names them, paused or running, BullMQ version."""
+    """Queues found under the prefix, whether the app's queue config names them, paused or running, library."""
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
     async def work(client: aioredis.Redis) -> list[dict[str, Any]]:
         rows = []
-        for name in await targets.found_queues(client, prefix):
-            meta = await client.hgetall(key(prefix, name, "meta"))
+        names = await targets.found_queues(client, prefix)
+        libraries = await _libraries(client, prefix, names, library_name, app_config.library, tolerant=True)
+        queues = Queues(client, prefix)
+        for name in names:
+            found = await counting.queue_status(queues, name, libraries[name])
+            undecided = found.layout == library.AMBIGUOUS_LAYOUT
             rows.append({
-                "name": name, "registered": name in app_config.queues, "paused": "paused" in meta,
-                "version": text(meta.get("version")), "layout": layout_of(meta.get("version")),
+                "name": name, "registered": name in app_config.queues, "paused": None if undecided else found.paused,
+                "library": found.library, "version": found.version, "layout": found.layout,
+                "evidence": found.evidence,
             })
         return rows
 

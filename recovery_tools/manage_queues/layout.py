@@ -1,7 +1,8 @@
-"""BullMQ's key layout in Redis: queue keys, discovering queues under a prefix, 5.x versus 6.x layout.
+"""The queues' key layout in Redis: queue keys, discovering queues under a prefix, BullMQ 5.x versus 6.x.
 
 BullMQ 5.x pauses by renaming `wait` to `paused` and its producers add to `paused` while the meta hash
-says `paused`; 6.x (and the Python package) keep jobs in `wait` and only mark `meta.paused`.
+says `paused`; 6.x (and the Python package) keep jobs in `wait` and only mark `meta.paused`. Bull 4 renames
+`wait` to `paused` and sets the key `meta-paused` (library.py tells the libraries apart).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import re
 
 import redis.asyncio as aioredis
 
-# Keys every BullMQ queue may own, `<prefix>:<queue>:<suffix>`; a job hash is `<prefix>:<queue>:<job id>`.
+# Keys a BullMQ or Bull 4 queue may own, `<prefix>:<queue>:<suffix>`; a job hash is `<prefix>:<queue>:<job id>`.
 QUEUE_SUFFIXES = frozenset(
     {
         "meta", "id", "wait", "paused", "active", "completed", "failed", "delayed", "prioritized",
         "waiting-children", "events", "marker", "stalled", "stalled-check", "limiter", "pc", "repeat", "de",
+        "meta-paused", "priority",  # Bull 4's
     }
 )
 LEGACY_LAYOUT = "5.x"

@@ -42,24 +42,38 @@ def header(out: Console, redis_url: str, prefix: str) -> None:
 
 def status_table(statuses: Sequence[QueueStatus]) -> Table:
     table = Table(title=None, show_lines=False)
-    for column in ("queue", "state", "waiting", "active", "delayed", "prioritized", "failed", "completed", "bullmq"):
-        table.add_column(column, justify="right" if column not in ("queue", "state", "bullmq") else "left")
+    for column in ("queue", "state", "waiting", "active", "delayed", "prioritized", "failed", "completed", "library"):
+        table.add_column(column, justify="right" if column not in ("queue", "state", "library") else "left")
     for s in statuses:
         waiting = f"{s.waiting} ({s.legacy_paused} in paused list)" if s.legacy_paused else str(s.waiting)
         table.add_row(
             s.name, s.state, waiting, str(s.active), str(s.delayed), str(s.prioritized),
-            str(s.failed), str(s.completed), s.version or ("-" if s.exists else "(no keys)"),
+            str(s.failed), str(s.completed), library_label(s.library, s.version, s.layout),
         )
     return table
 
 
+def library_label(library: str | None, version: str | None, layout: str) -> str:
+    """"bull 4", "bullmq 5.81.5 (5.x)", "bullmq (6.x)", or why there is none."""
+    if library == "bull":
+        return "bull 4"
+    if library == "bullmq":
+        return f"bullmq {version.partition(':')[2]} ({layout})" if version else f"bullmq ({layout})"
+    return "(no keys)" if layout == "empty" else f"({layout})"
+
+
+def notes(statuses: Sequence[QueueStatus]) -> list[str]:
+    return [f"note: queue {s.name}: {note}" for s in statuses for note in s.notes]
+
+
 def change_table(changes: Sequence[QueueChange]) -> Table:
     table = Table()
-    for column in ("queue", "state", "before", "layout", "jobs moved"):
+    for column in ("queue", "state", "before", "library", "layout", "jobs moved"):
         table.add_column(column)
     for c in changes:
         table.add_row(
-            c.name, "paused" if c.paused else "running", "paused" if c.was_paused else "running", c.layout, str(c.moved)
+            c.name, "paused" if c.paused else "running", "paused" if c.was_paused else "running",
+            c.library or "-", c.layout, str(c.moved),
         )
     return table
 
@@ -84,11 +98,12 @@ def clean_table(results: Sequence[CleanResult]) -> Table:
 
 def list_table(rows: Sequence[dict[str, Any]]) -> Table:
     table = Table()
-    for column in ("queue", "in registry", "state", "bullmq", "layout"):
+    for column in ("queue", "in config", "state", "library", "evidence"):
         table.add_column(column)
     for row in rows:
+        state = "?" if row["paused"] is None else "paused" if row["paused"] else "running"
         table.add_row(
-            row["name"], "yes" if row["registered"] else "no", "paused" if row["paused"] else "running",
-            row["version"] or "-", row["layout"],
+            row["name"], "yes" if row["registered"] else "NO", state,
+            library_label(row["library"], row["version"], row["layout"]), ", ".join(row["evidence"]) or "-",
         )
     return table

@@ -20,12 +20,16 @@ function connectionFrom(url) {
 const say = (object) => process.stdout.write(JSON.stringify(object) + "\n");
 
 async function add(opts, connection) {
-  // Adds opts.count jobs named "work", data {i, fail}; indices listed in opts.fail throw in the worker.
+  // Adds opts.count jobs named "work", data {i, fail}; indices listed in opts.fail throw in the worker;
+  // opts.priority and opts.delay go to every job's options.
   const queue = new Queue(opts.queue, { connection, prefix: opts.prefix });
   const ids = [];
   for (let n = 0; n < opts.count; n++) {
     const i = (opts.start || 0) + n;
-    const job = await queue.add("work", { i, fail: (opts.fail || []).includes(i) });
+    const jobOpts = {};
+    if (opts.priority) jobOpts.priority = opts.priority;
+    if (opts.delay) jobOpts.delay = opts.delay;
+    const job = await queue.add("work", { i, fail: (opts.fail || []).includes(i) }, jobOpts);
     ids.push(job.id);
   }
   say({ event: "added", ids, version: await queue.getVersion() });

@@ -1,4 +1,4 @@
-"""Installs the real Node `bullmq` majors from npm into a cache folder outside the repo, reused when present."""
+"""Installs the real Node `bullmq` majors and `bull` 4 from npm into a cache folder outside the repo (reused)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def missing_tools() -> str | None:
     return f"{' and '.join(absent)} not found on PATH" if absent else None
 
 
-def installed_version(folder: Path) -> str | None:
-    manifest = folder / "node_modules" / "bullmq" / "package.json"
+def installed_version(folder: Path, package: str = "bullmq") -> str | None:
+    manifest = folder / "node_modules" / package / "package.json"
     try:
         return str(json.loads(manifest.read_text())["version"])
     except (OSError, ValueError, KeyError):
@@ -33,17 +33,26 @@ def installed_version(folder: Path) -> str | None:
 
 def ensure_bullmq(major: int) -> Path:
     """The node_modules folder holding bullmq `major` (installing it once; a file lock serialises xdist workers)."""
-    folder = cache_root() / f"bullmq-{major}"
+    return _ensure("bullmq", major, PACKAGES[major])
+
+
+def ensure_bull() -> Path:
+    """The node_modules folder holding Bull 4 (npm `bull`, the app's queue library), installed once."""
+    return _ensure("bull", 4, ["bull@4"])
+
+
+def _ensure(package: str, major: int, specs: list[str]) -> Path:
+    folder = cache_root() / f"{package}-{major}"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        version = installed_version(folder)
+        version = installed_version(folder, package)
         if version is None or not version.startswith(f"{major}."):
             manifest = folder / "package.json"
             if not manifest.exists():
                 manifest.write_text('{"private": true}\n')
             subprocess.run(
-                ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES[major]],
+                ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *specs],
                 cwd=folder, check=True, capture_output=True, text=True, timeout=600,
             )
     return folder / "node_modules"

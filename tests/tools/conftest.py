@@ -10,14 +10,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from harness.isolation import ScenarioEnv
+from harness.isolation import ScenarioEnv, delete_prefix
 from simulator.queues.bridge import QueueBridge
 from tests.waiting import wait_until
 
@@ -139,10 +139,11 @@ class NodeBullMQ:
     node_modules: Path
     scenario: ScenarioEnv
     workers: list[NodeWorker] = field(default_factory=list)
+    script: str = "bullmq_cli.js"
 
     def _argv(self, command: str, **opts: Any) -> list[str]:
         payload = {"redis": self.scenario.redis_url, "prefix": self.scenario.prefix, **opts}
-        return ["node", str(NODE_DIR / "bullmq_cli.js"), command, json.dumps(payload)]
+        return ["node", str(NODE_DIR / self.script), command, json.dumps(payload)]
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "NODE_PATH": str(self.node_modules)}
@@ -152,8 +153,9 @@ class NodeBullMQ:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def add(self, queue_name: str, count: int, *, start: int = 0, fail: tuple[int, ...] = ()) -> list[str]:
-        return [str(i) for i in self.run("add", queue=queue_name, count=count, start=start, fail=list(fail))["ids"]]
+    def add(self, queue_name: str, count: int, *, start: int = 0, fail: tuple[int, ...] = (), **opts: Any) -> list[str]:
+        found = self.run("add", queue=queue_name, count=count, start=start, fail=list(fail), **opts)
+        return [str(i) for i in found["ids"]]
 
     def worker(self, queue_name: str, **opts: Any) -> NodeWorker:
         process = subprocess.Popen(
@@ -179,6 +181,49 @@ def node_bullmq(request: pytest.FixtureRequest, scenario: ScenarioEnv) -> Iterat
     owner = NodeBullMQ(request.param, npm_cache.ensure_bullmq(request.param), scenario)
     yield owner
     owner.close()
+
+
+@pytest.fixture
+def node_bull(scenario: ScenarioEnv) -> Iterator[NodeBullMQ]:
+    """The real npm `bull` 4 (the app's queue library) through tests/node/bull_cli.js; skips only without node/npm."""
+    reason = npm_cache.missing_tools()
+    if reason:
+        pytest.skip(f"Node interop needs node and npm: {reason}")
+    owner = NodeBullMQ(4, npm_cache.ensure_bull(), scenario, script="bull_cli.js")
+    yield owner
+    owner.close()
+
+
+@dataclass
+class Outside:
+    """A prefix outside the job ledger (whose clean removes unfinished jobs on purpose): Node driver and tool."""
+
+    env: ScenarioEnv
+    node: NodeBullMQ
+
+    def mq(self, *args: str) -> ToolResult:
+        return run_tool(*args, "--redis-url", self.env.redis_url, "--prefix", self.env.prefix)
+
+
+def outside_ledger(scenario: ScenarioEnv, node: NodeBullMQ) -> Iterator[Outside]:
+    """The same Node library on `<prefix>-clean`, every key of which is removed afterwards."""
+    env = replace(scenario, prefix=f"{scenario.prefix}-clean")
+    other = NodeBullMQ(node.major, node.node_modules, env, script=node.script)
+    try:
+        yield Outside(env, other)
+    finally:
+        other.close()
+        delete_prefix(env.redis_url, env.prefix)
+
+
+@pytest.fixture
+def bull_outside(node_bull: NodeBullMQ, scenario: ScenarioEnv) -> Iterator[Outside]:
+    yield from outside_ledger(scenario, node_bull)
+
+
+@pytest.fixture
+def bullmq_outside(node_bullmq: NodeBullMQ, scenario: ScenarioEnv) -> Iterator[Outside]:
+    yield from outside_ledger(scenario, node_bullmq)
 
 
 @pytest.fixture

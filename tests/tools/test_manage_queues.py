@@ -234,6 +234,11 @@ def test_status_output_is_readable_and_json_is_stable(mq: Callable[..., Any], br
     assert set(document) == {"command", "redis", "prefix", "cron", "queues", "expect", "expectation_met", "mismatches"}
     assert set(document["queues"][0]) == {
         "name", "state", "paused", "waiting", "legacy_paused", "active", "delayed", "prioritized",
-        "waiting_children", "failed", "completed", "version", "layout", "exists",
+        "waiting_children", "failed", "completed", "version", "layout", "exists", "library", "library_source",
+        "evidence", "notes",
     }
-    assert queue_json(mq("status", "--json"), QUEUE)["waiting"] == 1
+    row = queue_json(mq("status", "--json"), QUEUE)
+    assert row["waiting"] == 1
+    # The simulated app's Python bullmq queue is told from its keys, not from a flag or the config.
+    assert (row["library"], row["library_source"], row["layout"]) == ("bullmq", "redis", "6.x")
+    assert "events key" in row["evidence"]

@@ -80,3 +80,39 @@ def test_the_apps_own_resume_after_the_tool_pause_loses_nothing(
     assert counts["waiting"] + counts.get("paused", 0) == 6
     status = row(mq("status", "--queue", QUEUE, "--json"))
     assert (status["state"], status["waiting"], status["legacy_paused"]) == ("running", 6, 0)
+
+
+def test_dry_run_lists_exactly_what_bullmqs_clean_removes_for_every_state(
+    bullmq_outside: Any, raw_redis: redis.Redis
+) -> None:
+    node, mq, prefix = bullmq_outside.node, bullmq_outside.mq, bullmq_outside.env.prefix
+    finished = node.add("mq-finished", 6, fail=(0, 1, 2))
+    worker = node.worker("mq-finished")
+    worker.wait_for(lambda _: len(worker.ids("failed")) == 3 and len(worker.ids("completed")) == 3, "jobs to finish")
+    worker.stop()
+    node.add("mq-delayed", 4, delay=3_600_000)
+    node.add("mq-prioritized", 4, priority=3)
+    node.add("mq-wait", 5)
+    node.add("mq-paused", 4)
+    assert mq("pause", "--queue", "mq-paused").returncode == 0  # 5.x: into the paused list; 6.x: stays in wait
+    cases = {"failed": "mq-finished", "completed": "mq-finished", "delayed": "mq-delayed",
+             "prioritized": "mq-prioritized", "wait": "mq-wait", "paused": "mq-paused"}
+    for state, name in cases.items():
+        key = f"{prefix}:{name}:{state}"
+        size = raw_redis.llen if state in ("wait", "paused") else raw_redis.zcard
+        assert size(key) or (state == "paused" and node.major == 6), f"no {state} jobs: the set-up failed"
+        for extra in (["--limit", "2"], ["--limit", "0"]):
+            args = ("clean", "--queue", name, "--state", state, "--grace", "0", "--json", *extra)
+            held = size(key)
+            preview = row_of(mq(*args, "--dry-run"), name)["removed"][state]
+            assert size(key) == held, f"--dry-run removed {state} jobs"
+            removed = row_of(mq(*args), name)["removed"][state]
+            assert removed == preview, (state, extra, preview, removed)
+            assert len(removed) == min(held, 2 if extra[1] == "2" else held), (state, extra, held)
+            assert not any(raw_redis.exists(f"{prefix}:{name}:{job_id}") for job_id in removed)
+    assert set(finished) == set(worker.ids("failed") + worker.ids("completed"))
+
+
+def row_of(result: Any, name: str) -> dict[str, Any]:
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return next(q for q in result.json()["queues"] if q["name"] == name)
