@@ -21,11 +21,19 @@ if TYPE_CHECKING:
 
 MARKER = "rh_expr__"  # the identifier a placeholder becomes; names holding it are chosen at run time
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%s")
-_LEADING = re.compile(r"^[\s(]*(?:--[^\n]*\n[\s(]*|/\*.*?\*/[\s(]*)*([A-Za-z]+)", re.DOTALL)
+_LEADING = re.compile(r"^[\s(),\x00]*(?:--[^\n]*\n[\s(),\x00]*|/\*.*?\*/[\s(),\x00]*)*([A-Za-z]+)", re.DOTALL)
 STATEMENT_WORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "MERGE")
 _KINDS = {"SelectStmt": "SELECT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
           "MergeStmt": "MERGE"}
 _TABLE_WORDS = ("FROM", "JOIN", "INTO", "UPDATE")
+# A fragment starts where a clause starts (in upper case, as code writes SQL): prose does not.
+_CLAUSE_STARTS = frozenset({
+    *STATEMENT_WORDS, "FROM", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "LATERAL", "WHERE", "AND",
+    "OR", "ON", "ORDER", "GROUP", "HAVING", "LIMIT", "OFFSET", "SET", "VALUES", "RETURNING", "UNION", "INTO", "USING",
+})
+# An unquoted table named like this is an English sentence that happens to parse ("delete from the cart").
+_PROSE_NAMES = frozenset({"the", "a", "an", "this", "that", "these", "those", "your", "my", "our", "their", "his",
+                          "her", "its", "all", "each", "every", "some", "any"})
 # Wrappers that turn a clause into a statement the parser accepts; FRAGMENT_TABLE is never reported.
 FRAGMENT_TABLE = "rh_fragment__"
 _WRAPPERS = ("SELECT * ", f"SELECT * FROM {FRAGMENT_TABLE} ", f"SELECT * FROM {FRAGMENT_TABLE} WHERE true ")
@@ -109,12 +117,17 @@ def analyze(text: str) -> list[Statement]:
                 continue
             statements = [_statement(raw.stmt, sql, offsets, fragment=False) for raw in parsed]
             return [s for s in statements if s is not None and not _prose(s, parsed)]
-    return _fragment(text)
+    word = leading_word(text)
+    if word is None or not word.isupper() or word not in _CLAUSE_STARTS:
+        return []
+    return [s for s in _fragment(text) if not _prose(s, None)]
 
 
 def _prose(statement: Statement, parsed: Any) -> bool:
-    """`select from the list`: a SELECT without a target list parses, but no app writes one."""
-    if statement.kind != "SELECT" or len(parsed) != 1:
+    """English that parses: `select from the list` (no app selects no column), `delete from the cart`."""
+    if any(not ref.quoted and ref.written.lower() in _PROSE_NAMES for ref in statement.tables):
+        return True
+    if parsed is None or statement.kind != "SELECT" or len(parsed) != 1:
         return False
     stmt = parsed[0].stmt
     return not getattr(stmt, "targetList", None) and stmt.op.name == "SETOP_NONE"
@@ -149,8 +162,8 @@ def _fragment(text: str) -> list[Statement]:
         return []
     if not _names_a_table(sql, tokens):
         return []
-    kind = next((sql[t.start:t.end + 1].upper() for t in tokens
-                 if t.name in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE")), None)
+    words = (sql[t.start:t.end + 1].upper() for t in tokens if t.kind.endswith("KEYWORD"))
+    kind = next((word for word in words if word in _KINDS.values()), None)
     for wrapper in _WRAPPERS:
         try:
             parsed = pglast.parse_sql(wrapper + sql)

@@ -106,7 +106,7 @@ def parse(text: str, suffix: str) -> Parsed:
     tree = Parser(language(grammar)).parse(source)
     bad = first_error(tree.root_node)
     if bad is not None:
-        what = "missing " + bad.type if bad.is_missing else "unexpected " + repr(
-            source[bad.start_byte:bad.end_byte].decode("utf-8", errors="replace")[:30])
+        text = source[bad.start_byte:bad.end_byte].decode("utf-8", errors="replace").split("\n")[0]
+        what = "missing " + bad.type if bad.is_missing else "cannot parse " + repr(text[:40])
         raise JsSyntaxError(f"{grammar} syntax error at line {line(bad)}: {what}")
     return Parsed(tree, source, grammar)
