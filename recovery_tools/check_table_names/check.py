@@ -70,6 +70,7 @@ class Site:
     ref: TableRef
     kind: str | None = None
     fragment: bool = False
+    columns: tuple[str, ...] = ()  # what the statement uses of this table
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,7 @@ def render_json(report: Report) -> dict[str, Any]:
                     "case_twins": [_relation(twin) for twin in result.twins],
                     "statement": result.site.kind,
                     "fragment": result.site.fragment,
+                    "columns": list(result.site.columns),
                     "hint": result.hint.text if result.hint else None,
                     "hint_tables": [{"table": c.table, "model": c.model} for c in result.hint.candidates]
                     if result.hint else [],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recovery_tools.check_table_names.check import ColumnSite, Site
-from recovery_tools.check_table_names.sql import Statement, analyze
+from recovery_tools.check_table_names.sql import Statement, TableRef, analyze
 from recovery_tools.source import js
 from recovery_tools.source.files import minified_reason, source_files
 from recovery_tools.source.strings import SourceString, js_strings, python_strings
@@ -53,10 +53,16 @@ def _sites(display: str, values: list[SourceString], result: ScanResult) -> None
             continue
         result.strings += bool(statements)
         for statement in statements:
-            result.sites += [Site(display, value.line_at(ref.offset), ref, statement.kind, statement.fragment)
-                             for ref in statement.tables]
+            result.sites += [Site(display, value.line_at(ref.offset), ref, statement.kind, statement.fragment,
+                                  _columns_of(statement, ref)) for ref in statement.tables]
             result.columns += [ColumnSite(display, value.line_at(use.offset), use, statement.kind,
                                           statement.fragment) for use in statement.columns]
+
+
+def _columns_of(statement: Statement, ref: TableRef) -> tuple[str, ...]:
+    """The columns the statement reads or writes on this table (qualified by it, or its query's only table)."""
+    names = [use.name for use in statement.columns if use.scopes and use.scopes[0] == (ref,)]
+    return tuple(dict.fromkeys(names))
 
 
 def _sql_file(text: str) -> list[SourceString]:

@@ -239,7 +239,11 @@ class _Tokens:
 
     def name(self, location: int) -> TableRef | None:
         index = self.by_start.get(location)
-        return None if index is None else _name_at(self.sql, self.tokens, index, self.offsets)
+        if index is None:
+            return None
+        if self.tokens[index].name == "ONLY":  # `UPDATE ONLY t`: the location is the keyword's
+            index += 1
+        return _name_at(self.sql, self.tokens, index, self.offsets)
 
     def offset(self, location: int) -> int:
         return self.offsets[location] if 0 <= location < len(self.offsets) else -1
