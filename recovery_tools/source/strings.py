@@ -9,8 +9,6 @@ of its own; the strings inside a concatenation are only part of the concatenatio
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -223,6 +221,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 def _piece_lines(segment: str, first_line: int, value: str) -> list[int] | None:
     """Lines of `value`'s characters from the string tokens of its source `segment` (None if they disagree)."""
+    import io
+    import tokenize  # only for Python sources: the tool's start-up does not pay for it
+
     builder = _Builder()
     try:
         for token in tokenize.generate_tokens(io.StringIO(segment).readline):
