@@ -47,6 +47,7 @@ def bench(
     = ",".join(f"{scale:g}" for scale in Sizes.scales),
     features: Annotated[str, typer.Option(help=f"Gate: the pytest target to time; {NO_GATE!r} skips the gate.")]
     = Sizes.features,
+    scan_files: Annotated[int, typer.Option(min=4, help="Scan: files of the generated app tree.")] = Sizes.scan_files,
 ) -> None:
     """Run every benchmark once on one backend; print the table; write JSON with --json.
 
@@ -61,7 +62,7 @@ def bench(
     if features != NO_GATE and not (root / features.split("::")[0]).exists():
         raise _fail(f"--features: {features} not found under {root} (run from the repository root)")
     sizes = Sizes(jobs=jobs, pos=pos, lines=lines, time_scale=time_scale, rounds=rounds, hours=hours,
-                  scales=_scales(scales), features=features, root=str(root))
+                  scales=_scales(scales), features=features, root=str(root), scan_files=scan_files)
     progress = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         results = run(backend, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import ceiling, compression, features, setup_costs, workflow
+from bench import ceiling, compression, features, scan, setup_costs, workflow
 from bench.results import Results
 from harness.backends import Backend, BackendConfig, open_backend
 from harness.isolation import Isolation
@@ -26,6 +26,7 @@ class Sizes:
     hours: float = 2.0  # compression: virtual hours per window
     scales: tuple[float, ...] = (900.0, 1800.0, 3600.0, 7200.0, 14400.0)
     features: str = "features/"  # the gate to time
+    scan_files: int = 200  # check-table-names --scan: files of the generated app tree
     root: str = "."  # where pytest runs
 
 
@@ -45,6 +46,7 @@ def run(backend_name: str, sizes: Sizes, say: Say) -> Results:
         results.add("embedded_cold_start_s", "set-up", "embedded backend cold start", cold.start_seconds, "s",
                     goal="<= 3 s", met=cold.start_seconds <= 3.0)
         results.add("embedded_stop_s", "set-up", "embedded backend stop", cold.stop_seconds, "s")
+        _scan(sizes, results, say)
         _on_backend(server, sizes, results, say)
     finally:
         server.stop()
@@ -89,6 +91,19 @@ def _on_backend(server: Backend, sizes: Sizes, results: Results, say: Say) -> No
     finally:
         isolation.close()
     _gate(server, sizes, results, say)
+
+
+def _scan(sizes: Sizes, results: Results, say: Say) -> None:
+    say(f"scan: check-table-names --scan on a generated {sizes.scan_files}-file app tree")
+    speed = scan.measure(sizes.scan_files)
+    results.add("scan_files_per_s", "scan", f"raw SQL scan, {speed.files} files / {speed.lines} lines "
+                f"({speed.references} table references)", speed.files_per_second, "files/s")
+    results.add("scan_ms_per_file", "scan", "raw SQL scan, time per file", speed.seconds / speed.files * 1000, "ms")
+    results.add("scan_tool_startup_ms", "scan", "check-table-names --help, start-up", speed.startup_seconds * 1000,
+                "ms")
+    share = speed.per_file_vs_startup * 100
+    results.add("scan_per_file_vs_startup", "scan", "time per file ÷ tool start-up", share, "%",
+                goal="< 5% (well under the start-up)", met=share < 5)
 
 
 def _isolation(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:

@@ -24,6 +24,7 @@ FIGURES = {
     "workflow_scaling_2_vs_1",
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
     "features_n1_s", "features_n2_s", "features_speedup",
+    "scan_files_per_s", "scan_ms_per_file", "scan_tool_startup_ms", "scan_per_file_vs_startup",
 }
 
 
@@ -46,6 +47,7 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
         assert figure["value"] >= 0, key
     # Every measurement really did work: throughput and times are positive, the POs of each run finished.
     for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
+                "scan_files_per_s", "scan_tool_startup_ms",
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
     assert "passed" in figures["features_n1_s"]["label"], figures["features_n1_s"]["label"]

@@ -24,6 +24,14 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
 
+_COLUMNS = """
+SELECT n.nspname, c.relname, a.attname
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+"""
+
 
 class CatalogError(Exception):
     """The database cannot be reached or read; the message is one line with the password redacted."""
@@ -91,6 +99,8 @@ class Catalog:
         except psycopg.Error as error:
             raise CatalogError(f"cannot read the catalog of {self.database}: {_one_line(error, url)}") from None
         self.relations = [Relation(schema, name, KINDS[kind]) for schema, name, kind in rows]
+        self.url = url
+        self._columns: dict[tuple[str, str], frozenset[str]] | None = None
 
     @classmethod
     def open(cls, url: str, schemas: Sequence[str] | None = None) -> Catalog:
@@ -124,6 +134,21 @@ class Catalog:
                 if relation.schema == candidate_schema and relation.name == name:
                     return relation
         return None
+
+    def columns(self, relation: Relation) -> frozenset[str]:
+        """The relation's column names, system columns (ctid, xmin, ...) included; read once, on first use."""
+        if self._columns is None:
+            try:
+                rows = self.connection.execute(_COLUMNS).fetchall()
+                self.connection.rollback()
+            except psycopg.Error as error:
+                raise CatalogError(f"cannot read the columns of {self.database}: {_one_line(error, self.url)}"
+                                   ) from None
+            found: dict[tuple[str, str], set[str]] = {}
+            for schema, name, column in rows:
+                found.setdefault((schema, name), set()).add(column)
+            self._columns = {key: frozenset(names) for key, names in found.items()}
+        return self._columns.get((relation.schema, relation.name), frozenset())
 
     def case_twins(self, name: str, schema: str | None = None) -> list[Relation]:
         """Relations in the searched schemas whose name differs from `name` only in letter case."""

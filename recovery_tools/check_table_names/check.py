@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from recovery_tools.check_table_names.catalog import Catalog, Relation
-from recovery_tools.check_table_names.sqlrefs import TableRef
+from recovery_tools.check_table_names.hints import Hint, candidates, column_hint, table_hint
+from recovery_tools.check_table_names.sql import ColumnUse, TableRef
 from recovery_tools.prisma_schema import PrismaModel
 
 DEFAULT_ABSENT = ("image_review_items", "image_review_options")
@@ -62,11 +63,25 @@ def check_tables(catalog: Catalog, expectations: Sequence[Expectation]) -> list[
 
 @dataclass(frozen=True)
 class Site:
-    """A table reference in raw SQL at a place in the source tree."""
+    """A table reference in raw SQL at a place in the source tree, with its statement's kind."""
 
     path: str
     line: int
     ref: TableRef
+    kind: str | None = None
+    fragment: bool = False
+    columns: tuple[str, ...] = ()  # what the statement uses of this table
+
+
+@dataclass(frozen=True)
+class ColumnSite:
+    """A column named in raw SQL at a place in the source tree."""
+
+    path: str
+    line: int
+    use: ColumnUse
+    kind: str | None = None
+    fragment: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,15 +89,56 @@ class ReferenceResult:
     site: Site
     found: Relation | None
     twins: tuple[Relation, ...] = ()
+    hint: Hint | None = None
 
 
-def resolve_references(catalog: Catalog, sites: Iterable[Site]) -> list[ReferenceResult]:
+@dataclass(frozen=True)
+class ColumnResult:
+    """A column no table in its scope has: the table it was looked up in and the column it most likely meant."""
+
+    site: ColumnSite
+    table: Relation
+    hint: str | None = None
+
+
+def resolve_references(catalog: Catalog, sites: Iterable[Site],
+                       models: Sequence[PrismaModel] = ()) -> list[ReferenceResult]:
+    pool = candidates(models, [r for r in catalog.relations if r.schema in catalog.searched(None)])
     results = []
     for site in sites:
         ref = site.ref
-        found = catalog.find(ref.resolved_name, ref.resolved_schema)
-        twins = () if found else tuple(catalog.case_twins(ref.resolved_name, ref.resolved_schema))
-        results.append(ReferenceResult(site, found, twins))
+        found = catalog.find(ref.name, ref.schema)
+        twins = () if found else tuple(catalog.case_twins(ref.name, ref.schema))
+        hint = None if found or twins else table_hint(ref.name, pool)
+        results.append(ReferenceResult(site, found, twins, hint))
+    return results
+
+
+def _missing_in(catalog: Catalog, scopes: tuple[tuple[TableRef | None, ...], ...],
+                name: str) -> Relation | None:
+    """The table a column is missing from, or None when it resolves (or cannot be judged from the catalog).
+
+    Scopes are searched innermost first, as Postgres does; a subquery, function or unknown table in a
+    scope makes the column unjudgeable. A missing unqualified column is only reported when its own
+    query reads one table (with several, which one was meant is a guess).
+    """
+    for scope in scopes:
+        relations = [None if ref is None else catalog.find(ref.name, ref.schema) for ref in scope]
+        if any(relation is None for relation in relations):
+            return None
+        if any(name in catalog.columns(relation) for relation in relations if relation is not None):
+            return None
+    first = scopes[0] if scopes else ()
+    return catalog.find(first[0].name, first[0].schema) if len(first) == 1 and first[0] is not None else None
+
+
+def resolve_columns(catalog: Catalog, sites: Iterable[ColumnSite]) -> list[ColumnResult]:
+    """Columns that the table they are read from or written to does not have (the next 42703)."""
+    results = []
+    for site in sites:
+        table = _missing_in(catalog, site.use.scopes, site.use.name)
+        if table is not None:
+            results.append(ColumnResult(site, table, column_hint(site.use.name, catalog.columns(table))))
     return results
 
 
@@ -94,10 +150,16 @@ class ScanSummary:
     files: int
     references: list[ReferenceResult]
     skipped: list[str] = field(default_factory=list)
+    columns: list[ColumnResult] = field(default_factory=list)
+    columns_checked: int = 0
 
     @property
     def unresolved(self) -> list[ReferenceResult]:
         return [result for result in self.references if result.found is None]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.unresolved or self.columns)
 
 
 @dataclass
@@ -111,4 +173,4 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return all(result.ok for result in self.tables) and not (self.scan and self.scan.unresolved)
+        return all(result.ok for result in self.tables) and not (self.scan and self.scan.failed)

@@ -17,12 +17,13 @@ from recovery_tools.check_table_names.check import (
     check_tables,
     from_models,
     parse_name,
+    resolve_columns,
     resolve_references,
 )
 from recovery_tools.check_table_names.output import render_json, render_text
 from recovery_tools.check_table_names.scan import ScanError, scan_paths
 from recovery_tools.cli import EXIT_FAIL, EXIT_OK, ConfigPath, ToolError, run, tool_config
-from recovery_tools.prisma_schema import PrismaSchemaError, read_prisma_document
+from recovery_tools.prisma_schema import PrismaModel, PrismaSchemaError, read_prisma_document
 
 PROG = "check-table-names"
 
@@ -35,8 +36,10 @@ app = typer.Typer(
 
 
 def _expectations(prisma_schema: Path | None, expect: list[str], absent: list[str] | None,
-                  config: Path | None) -> list[Expectation]:
+                  config: Path | None) -> tuple[list[Expectation], list[PrismaModel]]:
+    """The names to check, and the Prisma models read for them (hints for the scan name their tables)."""
     items: list[Expectation] = []
+    models: list[PrismaModel] = []
     if prisma_schema is not None or not expect:
         if prisma_schema is None:
             app_config = tool_config(config)
@@ -45,12 +48,13 @@ def _expectations(prisma_schema: Path | None, expect: list[str], absent: list[st
                 raise ToolError(f"no Prisma schema at {prisma_schema} ({app_config.describe()}): pass "
                                 "--prisma-schema, --expect, or set prisma_schema in recovery-harness.toml")
         try:
-            items += from_models(read_prisma_document(prisma_schema).models)
+            models = list(read_prisma_document(prisma_schema).models)
+            items += from_models(models)
         except PrismaSchemaError as error:
             raise ToolError(str(error)) from None
     items += [parse_name(name, must_exist=True) for name in expect]
     items += [parse_name(name, must_exist=False) for name in (DEFAULT_ABSENT if absent is None else absent)]
-    return items
+    return items, models
 
 
 DatabaseUrl = Annotated[
@@ -78,8 +82,10 @@ SchemaNames = Annotated[
 ]
 ScanPaths = Annotated[
     list[Path] | None,
-    typer.Option(metavar="PATH", help="Source file or folder to scan for raw SQL whose tables must resolve "
-                                      "(repeatable)."),
+    typer.Option(metavar="PATH", help="Source file or folder to scan for raw SQL (repeatable): every string, "
+                                      "template literal and concatenation of JS/TS/Python code that holds SQL, and "
+                                      ".sql files; each table and column it uses must exist. node_modules, dist, "
+                                      "build, .next and minified files are left out."),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print the report as JSON (shape in README.md).")]
 
@@ -99,13 +105,14 @@ def check(
     try:
         if not database_url:
             raise ToolError("no database URL: pass --database-url or set DATABASE_URL")
-        expectations = _expectations(prisma_schema, expect or [], absent, config)
+        expectations, models = _expectations(prisma_schema, expect or [], absent, config)
         found_sql = scan_paths(scan) if scan else None
         with Catalog.open(database_url, schema) as catalog:
             report = Report(catalog.database, catalog.search_path, check_tables(catalog, expectations))
             if found_sql is not None and scan:
                 report.scan = ScanSummary([str(path) for path in scan], found_sql.files,
-                                          resolve_references(catalog, found_sql.sites), found_sql.skipped)
+                                          resolve_references(catalog, found_sql.sites, models), found_sql.skipped,
+                                          resolve_columns(catalog, found_sql.columns), len(found_sql.columns))
     except (CatalogError, ScanError) as error:
         raise ToolError(str(error)) from None
     if json_output:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recovery_tools.check_table_names.catalog import Relation
-from recovery_tools.check_table_names.check import ReferenceResult, Report, TableResult
+from recovery_tools.check_table_names.check import ColumnResult, ReferenceResult, Report, TableResult
 
 FOLD_NOTE = "case differs: Postgres folds unquoted names to lower case"
 
@@ -39,16 +39,32 @@ def table_line(result: TableResult, search_path: tuple[str, ...]) -> str:
     return f"❌ {state}  ← FAIL: " + "; ".join([reason, *notes])
 
 
+def _statement(kind: str | None, fragment: bool) -> str:
+    return " ".join(filter(None, [kind, "fragment" if fragment else None])) or "statement"
+
+
 def reference_line(result: ReferenceResult) -> str:
     ref = result.site.ref
-    shown = f'"{ref.resolved_schema}"."{ref.resolved_name}"' if ref.resolved_schema else f'"{ref.resolved_name}"'
-    line = f"❌ NOT FOUND - {shown} at {result.site.path}:{result.site.line}"
-    notes = []
-    if not ref.quoted and ref.name != ref.resolved_name:
+    line = f"❌ NOT FOUND - {ref.display} at {result.site.path}:{result.site.line}"
+    notes = [_statement(result.site.kind, result.site.fragment)]
+    if not ref.quoted and ref.written.rpartition(".")[2] != ref.name:
         notes.append(f"written unquoted {ref.written}, which Postgres folds to lower case")
     if result.twins:
         notes.append(f"{_names(result.twins)} exists: " + ("quote the name" if not ref.quoted else "case differs"))
-    return line + (f" ({'; '.join(notes)})" if notes else "")
+    if result.hint:
+        notes.append(result.hint.text)
+    return f"{line} ({'; '.join(notes)})"
+
+
+def column_line(result: ColumnResult) -> str:
+    use = result.site.use
+    notes = [_statement(result.site.kind, result.site.fragment)]
+    if not use.written.startswith('"') and use.written != use.name:
+        notes.append(f"written unquoted {use.written}, which Postgres folds to lower case")
+    if result.hint:
+        notes.append(result.hint)
+    return (f'❌ NOT FOUND - column "{use.name}" of {result.table.display} at {result.site.path}:'
+            f"{result.site.line} ({'; '.join(notes)})")
 
 
 def verdict(report: Report) -> str:
@@ -60,6 +76,9 @@ def verdict(report: Report) -> str:
         unresolved = len(report.scan.unresolved)
         total = len(report.scan.references)
         parts.append(f"{total - unresolved}/{total} raw SQL table references resolve")
+        if report.scan.columns:
+            parts.append(f"{len(report.scan.columns)} unknown raw SQL column"
+                         + ("" if len(report.scan.columns) == 1 else "s"))
     return ("✅ PASS - " if report.passed else "❌ FAIL - ") + ", ".join(parts)
 
 
@@ -68,8 +87,10 @@ def render_text(report: Report) -> list[str]:
     if report.scan is not None:
         scan = report.scan
         lines.append(f"Raw SQL in {', '.join(scan.paths)}: {_count(scan.files, 'file')}, "
-                     f"{_count(len(scan.references), 'table reference')}, {len(scan.unresolved)} unresolved")
+                     f"{_count(len(scan.references), 'table reference')}, {len(scan.unresolved)} unresolved, "
+                     f"{_count(scan.columns_checked, 'column reference')}, {len(scan.columns)} unknown")
         lines += [reference_line(result) for result in scan.unresolved]
+        lines += [column_line(result) for result in scan.columns]
         lines += [f"⚠️ SKIPPED - {reason}" for reason in scan.skipped]
     lines.append(verdict(report))
     return lines
@@ -111,12 +132,34 @@ def render_json(report: Report) -> dict[str, Any]:
                 {
                     "file": result.site.path,
                     "line": result.site.line,
-                    "schema": result.site.ref.resolved_schema,
-                    "table": result.site.ref.resolved_name,
+                    "schema": result.site.ref.schema,
+                    "table": result.site.ref.name,
                     "written": result.site.ref.written,
                     "case_twins": [_relation(twin) for twin in result.twins],
+                    "statement": result.site.kind,
+                    "fragment": result.site.fragment,
+                    "columns": list(result.site.columns),
+                    "hint": result.hint.text if result.hint else None,
+                    "hint_tables": [{"table": c.table, "model": c.model} for c in result.hint.candidates]
+                    if result.hint else [],
+                    "text": reference_line(result),
                 }
                 for result in report.scan.unresolved
+            ],
+            "column_references": report.scan.columns_checked,
+            "unknown_columns": [
+                {
+                    "file": result.site.path,
+                    "line": result.site.line,
+                    "column": result.site.use.name,
+                    "written": result.site.use.written,
+                    "table": _relation(result.table),
+                    "statement": result.site.kind,
+                    "fragment": result.site.fragment,
+                    "hint": result.hint,
+                    "text": column_line(result),
+                }
+                for result in report.scan.columns
             ],
             "skipped": report.scan.skipped,
         }

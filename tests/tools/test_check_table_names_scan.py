@@ -1,4 +1,4 @@
-"""check-table-names --scan: raw SQL found in JS/TS/Python/.sql sources and resolved against real Postgres."""
+"""check-table-names --scan: raw SQL found by what it is in an app's JS/TS/Python/.sql, resolved on real Postgres."""
 
 from __future__ import annotations
 
@@ -11,23 +11,39 @@ from pathlib import Path
 import pytest
 
 from harness.isolation import ScenarioEnv
-from recovery_tools.check_table_names.scan import ScanError, js_raw_sql, scan_paths
-from recovery_tools.check_table_names.sqlrefs import PLACEHOLDER, table_references
+from recovery_tools.check_table_names.scan import ScanError, scan_paths
 
 TOOLS = Path(__file__).parent
 SAMPLES = TOOLS / "sql_samples"
+BROKEN = "sql_samples/broken"
 
+# Every table and column of the broken app that does not exist, with its file:line, the statement and the hint.
+CLOSEST = ('no table of that name; closest: "ImageReviewSession" (model ImageReviewSession), '
+           '"ImageReviewProduct" (model ImageReviewProduct), "ImageReviewProductImage" (model ImageReviewProductImage)')
+SESSION = 'did you mean "ImageReviewSession" (model ImageReviewSession)?'
+PO = 'did you mean "PurchaseOrder" (model PurchaseOrder)?'
 BROKEN_FINDINGS = [
-    '❌ NOT FOUND - "image_review_options" at sql_samples/broken/legacy_check.sql:6',
-    '❌ NOT FOUND - "image_review_options" at sql_samples/broken/legacy_reports.py:6',
-    '❌ NOT FOUND - "public"."image_review_items" at sql_samples/broken/legacy_reports.py:20',
-    '❌ NOT FOUND - "imagereviewproductimage" at sql_samples/broken/merchantImageReviewService.ts:7 '
-    '(written unquoted ImageReviewProductImage, which Postgres folds to lower case; '
-    '"public"."ImageReviewProductImage" exists: quote the name)',
-    '❌ NOT FOUND - "image_review_archive" at sql_samples/broken/merchantImageReviewService.ts:12',
-    '❌ NOT FOUND - "image_review_options" at sql_samples/broken/refinementPipelineService.js:7',
-    '❌ NOT FOUND - "image_review_items" at sql_samples/broken/refinementPipelineService.js:8',
-    '❌ NOT FOUND - "image_review_items" at sql_samples/broken/refinementPipelineService.js:20',
+    f'❌ NOT FOUND - "purchase_orders" at {BROKEN}/api/routes/purchaseOrders.ts:10 (SELECT; {PO})',
+    f'❌ NOT FOUND - "image_review_sessions" at {BROKEN}/api/routes/purchaseOrders.ts:17 (DELETE fragment; {SESSION})',
+    f'❌ NOT FOUND - "purchaseorder" at {BROKEN}/api/routes/purchaseOrders.ts:21 (SELECT; written unquoted '
+    'PurchaseOrder, which Postgres folds to lower case; "public"."PurchaseOrder" exists: quote the name)',
+    f'❌ NOT FOUND - "image_review_options" at {BROKEN}/api/services/imageReviewService.js:7 (SELECT; {CLOSEST})',
+    f'❌ NOT FOUND - "image_review_items" at {BROKEN}/api/services/imageReviewService.js:8 (SELECT; {CLOSEST})',
+    f'❌ NOT FOUND - "image_review_sessions" at {BROKEN}/api/services/imageReviewService.js:9 (SELECT; {SESSION})',
+    f'❌ NOT FOUND - "image_review_sessions" at {BROKEN}/api/services/imageReviewService.js:16 (SELECT; {SESSION})',
+    f'❌ NOT FOUND - "purchase_orders" at {BROKEN}/api/services/imageReviewService.js:17 (SELECT; {PO})',
+    f'❌ NOT FOUND - "image_review_options" at {BROKEN}/api/services/refinementPipelineService.mjs:8 '
+    f"(fragment; {CLOSEST})",
+    f'❌ NOT FOUND - "image_review_items" at {BROKEN}/api/services/refinementPipelineService.mjs:13 '
+    f"(UPDATE; {CLOSEST})",
+    f'❌ NOT FOUND - "image_review_options" at {BROKEN}/db/legacy_check.sql:6 (SELECT; {CLOSEST})',
+    f'❌ NOT FOUND - "image_review_options" at {BROKEN}/scripts/legacy_reports.py:6 (SELECT; {CLOSEST})',
+    f'❌ NOT FOUND - "public"."image_review_items" at {BROKEN}/scripts/legacy_reports.py:20 (SELECT; {CLOSEST})',
+    f'❌ NOT FOUND - column "session_id" of "public"."ImageReviewProduct" at '
+    f'{BROKEN}/api/services/refinementPipelineService.mjs:20 (UPDATE; did you mean "sessionId"?)',
+    f"⚠️ SKIPPED - {BROKEN}/api/jobs/nightly.js: JsSyntaxError: javascript syntax error at line 2: "
+    "cannot parse 'async function nightly( {'",
+    f"⚠️ SKIPPED - {BROKEN}/web/vendor/charts.js: ValueError: looks minified (a line of 1773 characters)",
 ]
 
 
@@ -36,63 +52,20 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, cwd=TOOLS)
 
 
-def written(sql: str) -> list[str]:
-    return [ref.written for ref in table_references(sql)]
-
-
-@pytest.mark.parametrize(
-    ("sql", "expected"),
-    [
-        ("SELECT * FROM image_review_options o JOIN image_review_items i ON i.id = o.item_id",
-         ["image_review_options", "image_review_items"]),
-        ('SELECT * FROM "ImageReviewSession" s, public."ImageReviewProduct" p, unnest(s.tags) AS t(x), Plain',
-         ['"ImageReviewSession"', 'public."ImageReviewProduct"', "Plain"]),
-        ("WITH approved AS (SELECT * FROM image_review_options) SELECT * FROM approved", ["image_review_options"]),
-        ("SELECT extract(year FROM ts), trim(both ' ' FROM name) FROM \"Workflow\" WHERE a IS DISTINCT FROM b",
-         ['"Workflow"']),
-        ('INSERT INTO "Workflow" (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET status = $2', ['"Workflow"']),
-        ('UPDATE ONLY "Workflow" SET x = 1 FROM "PurchaseOrder" p WHERE p.id IN (SELECT id FROM "Merchant") '
-         "FOR UPDATE", ['"Workflow"', '"PurchaseOrder"', '"Merchant"']),
-        (f"DELETE FROM image_review_items WHERE id = {PLACEHOLDER}", ["image_review_items"]),
-        (f"SELECT * FROM {PLACEHOLDER} JOIN \"{PLACEHOLDER}\" ON true", []),
-        ("SELECT coalesce((SELECT 1 FROM t1), 0) FROM generate_series(1, 3) g", ["t1"]),
-        ("SELECT * FROM a LEFT JOIN LATERAL (SELECT 1 FROM b) x ON true -- FROM c\n /* JOIN d */", ["a", "b"]),
-        ("SELECT 'FROM e', $$ JOIN f $$ FROM \"g\"\"h\"", ['"g"h"']),
-        ('SELECT 1 FROM "Audit"."Log" JOIN Audit.Log ON true', ['"Audit"."Log"', "Audit.Log"]),
-    ],
-)
-def test_table_references(sql: str, expected: list[str]) -> None:
-    assert written(sql) == expected
-
-
-def test_unquoted_names_fold_and_quoted_ones_do_not() -> None:
-    quoted, unquoted = table_references('SELECT 1 FROM "Audit"."Log" JOIN Audit.Log ON true')
-    assert (quoted.resolved_schema, quoted.resolved_name) == ("Audit", "Log")
-    assert (unquoted.resolved_schema, unquoted.resolved_name) == ("audit", "log")
-
-
-def test_js_templates_calls_and_offsets() -> None:
-    source = (
-        "const a = await prisma.$queryRaw<Row[]>`SELECT * FROM \"A\" WHERE id = ${ids.map((i) => `${i}`)}`;\n"
-        "prisma.$executeRawUnsafe(\n  'DELETE FROM b WHERE x = \\'y\\''\n);\n"
-        "queryRawSomethingElse(`SELECT * FROM not_raw`);\n"
-    )
-    found = [(sql, [source.count("\n", 0, offsets[ref.offset]) + 1 for ref in table_references(sql)])
-             for sql, offsets in js_raw_sql(source)]
-    assert [written(sql) for sql, _ in found] == [['"A"'], ["b"]]
-    assert [lines for _, lines in found] == [[1], [3]]
-
-
-def test_fixture_tree_without_a_database() -> None:
-    result = scan_paths([SAMPLES / "broken"])
-    assert result.files == 4, "node_modules is skipped; README.md is not source"
-    sites = {(Path(site.path).name, site.line, site.ref.written) for site in result.sites}
-    assert ("legacy_reports.py", 1, "image_review_items") not in sites, "docstrings are prose, not SQL"
-    assert not any("node_modules" in site.path for site in result.sites)
-    assert ("merchantImageReviewService.ts", 18, '"ImageReviewSession"') in sites, "Prisma.sql fragments count"
-    assert ("legacy_reports.py", 18, '"ImageReviewSession"') in sites and not any(
-        name == "recent" for _, _, name in sites), "CTE names are not tables"
-    assert len(result.sites) == 14 and result.skipped == []
+def test_fixture_trees_without_a_database() -> None:
+    broken = scan_paths([SAMPLES / "broken"])
+    fixed = scan_paths([SAMPLES / "fixed"])
+    assert broken.files == 10 and fixed.files == 9, "node_modules, dist, .next and *.min.js are not read"
+    for result in (broken, fixed):
+        places = {Path(site.path).relative_to(SAMPLES).parts[1] for site in result.sites + result.columns}  # type: ignore[operator]
+        assert places == {"api", "db", "scripts"}, "nothing from web/ (prose) nor from skipped folders"
+    assert [entry.split(":")[0] for entry in broken.skipped] == [
+        str(SAMPLES / "broken/api/jobs/nightly.js"), str(SAMPLES / "broken/web/vendor/charts.js")]
+    tables = {site.ref.name for site in broken.sites}
+    assert tables >= {"image_review_sessions", "image_review_items", "image_review_options", "purchase_orders"}
+    assert not {"image_review_sessions", "image_review_items", "image_review_options", "purchase_orders"} & {
+        site.ref.name for site in fixed.sites}
+    assert "recent" not in tables, "CTE names are not tables"
 
 
 def test_missing_scan_path_is_an_error(tmp_path: Path) -> None:
@@ -100,34 +73,89 @@ def test_missing_scan_path_is_an_error(tmp_path: Path) -> None:
         scan_paths([tmp_path / "absent"])
 
 
-def test_broken_tree_fails_with_file_and_line(scenario: ScenarioEnv) -> None:
-    result = run_tool("--database-url", scenario.database_url, "--scan", "sql_samples/broken")
+def test_broken_app_fails_with_every_missing_table_and_column(scenario: ScenarioEnv) -> None:
+    result = run_tool("--database-url", scenario.database_url, "--scan", BROKEN)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    header = lines.index("Raw SQL in sql_samples/broken: 4 files, 14 table references, 8 unresolved")
+    header = lines.index(f"Raw SQL in {BROKEN}: 10 files, 20 table references, 13 unresolved, "
+                         "38 column references, 1 unknown")
     assert lines[header + 1:-1] == BROKEN_FINDINGS
     assert lines[-1] == ("❌ FAIL - 10/10 expected tables exist, 2/2 legacy names absent, "
-                         "6/14 raw SQL table references resolve")
+                         "7/20 raw SQL table references resolve, 1 unknown raw SQL column")
 
 
-def test_fixed_tree_passes(scenario: ScenarioEnv) -> None:
+def test_fixed_app_passes(scenario: ScenarioEnv) -> None:
     result = run_tool("--database-url", scenario.database_url, "--scan", "sql_samples/fixed")
     assert result.returncode == 0, result.stdout
-    assert "Raw SQL in sql_samples/fixed: 3 files, 10 table references, 0 unresolved" in result.stdout
-    assert "NOT FOUND - \"image_review_items\" at" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert ("Raw SQL in sql_samples/fixed: 9 files, 23 table references, 0 unresolved, "
+            "48 column references, 0 unknown") in lines
+    assert not [line for line in lines if line.startswith("❌ NOT FOUND - ") and " at " in line]
+    assert lines[-1] == ("✅ PASS - 10/10 expected tables exist, 2/2 legacy names absent, "
+                         "23/23 raw SQL table references resolve")
+
+
+def test_json_keeps_its_shape_and_adds_statement_hint_fragment_columns(scenario: ScenarioEnv) -> None:
+    result = run_tool("--database-url", scenario.database_url, "--scan", BROKEN, "--json")
+    assert result.returncode == 1, result.stderr
+    scan = json.loads(result.stdout)["scan"]
+    assert (scan["files"], scan["references"], scan["column_references"]) == (10, 20, 38)
+    first, fragment = scan["unresolved"][:2]
+    assert first == {
+        "file": f"{BROKEN}/api/routes/purchaseOrders.ts", "line": 10, "schema": None, "table": "purchase_orders",
+        "written": "purchase_orders", "case_twins": [], "statement": "SELECT", "fragment": False,
+        "columns": ["id", "po_number", "merchant_id", "created_at"], "hint": PO,
+        "hint_tables": [{"table": "PurchaseOrder", "model": "PurchaseOrder"}], "text": BROKEN_FINDINGS[0],
+    }
+    assert (fragment["statement"], fragment["fragment"], fragment["hint_tables"]) == (
+        "DELETE", True, [{"table": "ImageReviewSession", "model": "ImageReviewSession"}])
+    folded = scan["unresolved"][2]
+    assert (folded["table"], folded["written"]) == ("purchaseorder", "PurchaseOrder")
+    assert folded["case_twins"] == [{"schema": "public", "name": "PurchaseOrder", "kind": "table"}]
+    assert scan["unknown_columns"] == [{
+        "file": f"{BROKEN}/api/services/refinementPipelineService.mjs", "line": 20, "column": "session_id",
+        "written": "session_id", "table": {"schema": "public", "name": "ImageReviewProduct", "kind": "table"},
+        "statement": "UPDATE", "fragment": False, "hint": 'did you mean "sessionId"?', "text": BROKEN_FINDINGS[13],
+    }]
+    assert len(scan["skipped"]) == 2
+
+
+def test_hint_names_a_mapped_table(scenario: ScenarioEnv, tmp_path: Path) -> None:
+    """With @@map, the model's table is snake_case: the PascalCase name a coder guessed points to it."""
+    from tests.tools.test_check_table_names import execute
+
+    execute(scenario.database_url, "CREATE TABLE purchase_orders (id text PRIMARY KEY, merchant_id text)")
+    schema = tmp_path / "schema.prisma"
+    schema.write_text('model PurchaseOrder {\n  id String @id\n  merchantId String @map("merchant_id")\n'
+                      '  @@map("purchase_orders")\n}\n', encoding="utf-8")
+    source = tmp_path / "orders.ts"
+    source.write_text('export const q = (db: Db) => db.query(`SELECT "merchantId" FROM purchase_orders`);\n'
+                      'export const r = (db: Db) => db.query(`SELECT id FROM "PurchaseOrders"`);\n')
+    result = run_tool("--database-url", scenario.database_url, "--prisma-schema", str(schema), "--absent", "x",
+                      "--scan", str(source))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    # The model's mapped table first, then the scenario's own "PurchaseOrder" table, which exists too.
+    assert (f'❌ NOT FOUND - "PurchaseOrders" at {source}:2 (SELECT; did you mean "purchase_orders" '
+            '(model PurchaseOrder) or "PurchaseOrder"?)') in lines
+    assert (f'❌ NOT FOUND - column "merchantId" of "public"."purchase_orders" at {source}:1 '
+            '(SELECT; did you mean "merchant_id"?)') in lines
 
 
 def test_scan_json_and_skipped_files(scenario: ScenarioEnv, tmp_path: Path) -> None:
-    (tmp_path / "ok.sql").write_text('SELECT 1 FROM "Workflow";\nSELECT 1 FROM workflow_legacy;\n')
+    (tmp_path / "ok.sql").write_text('SELECT 1 FROM "Workflow";\nSELECT 1 FROM workflows;\n'
+                                     'CREATE TABLE not_checked (id int);\n')
     (tmp_path / "broken.py").write_text("def oops(:\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "recovery_tools.check_table_names", "--database-url", scenario.database_url,
-         "--expect", "Workflow", "--scan", str(tmp_path), "--json"], capture_output=True, text=True, timeout=60)
+    result = run_tool("--database-url", scenario.database_url, "--expect", "Workflow", "--scan", str(tmp_path),
+                      "--json")
     assert result.returncode == 1, result.stderr
     scan = json.loads(result.stdout)["scan"]
-    assert scan["files"] == 2 and scan["references"] == 2
-    assert scan["unresolved"] == [{"file": str(tmp_path / "ok.sql"), "line": 2, "schema": None,
-                                   "table": "workflow_legacy", "written": "workflow_legacy", "case_twins": []}]
+    assert scan["files"] == 2 and scan["references"] == 2, "DDL (a migration's CREATE TABLE) is not a use"
+    [entry] = scan["unresolved"]
+    assert {key: entry[key] for key in ("file", "line", "schema", "table", "written", "case_twins")} == {
+        "file": str(tmp_path / "ok.sql"), "line": 2, "schema": None, "table": "workflows",
+        "written": "workflows", "case_twins": []}
+    assert entry["hint"] == 'did you mean "Workflow"?'
     assert len(scan["skipped"]) == 1 and scan["skipped"][0].startswith(f"{tmp_path / 'broken.py'}: SyntaxError")
 
 
@@ -141,10 +169,8 @@ def test_simulator_broken_path_is_found_and_fixed_path_is_clean(scenario: Scenar
     from simulator.bugs import image_review_table_mismatch as bug
 
     module = Path(inspect.getfile(bug))
-    result = subprocess.run(
-        [sys.executable, "-m", "recovery_tools.check_table_names", "--database-url", scenario.database_url,
-         "--expect", "ImageReviewProductImage", "--scan", str(module), "--json"],
-        capture_output=True, text=True, timeout=60)
+    result = run_tool("--database-url", scenario.database_url, "--expect", "ImageReviewProductImage",
+                      "--scan", str(module), "--json")
     assert result.returncode == 1, result.stdout + result.stderr
     unresolved = json.loads(result.stdout)["scan"]["unresolved"]
     assert {item["table"] for item in unresolved} >= {"image_review_options"}
