@@ -1,4 +1,8 @@
-"""Command line of the bench: options, progress on stderr, the table on stdout, JSON to a file."""
+"""Command line of the bench: options, progress on stderr, the table on stdout, JSON to a file.
+
+Exit codes (recovery_tools.cli): 0 measured (goals missed are shown, not failed), 1 a measurement did not finish,
+2 bad usage or a backend that does not start (one line on stderr, before any work).
+"""
 
 from __future__ import annotations
 
@@ -9,32 +13,31 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bench.run import NO_GATE, Sizes, run
+from bench.run import NO_GATE, Sizes
+from bench.run import run as run_bench
 from bench.workflow import WorkflowNotFinished
-from harness.backends import BACKEND_NAMES, BackendError
+from harness.backends import BACKEND_NAMES, BackendConfig, BackendError
+from harness.cli_options import BackendOption
+from recovery_tools.cli import EXIT_FAIL, ToolError, run, typer_app
 
-app = typer.Typer(help="Measure the harness against the ceiling of the same Redis and Postgres.", add_completion=False)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+PROG = "python -m bench"
+HELP = "Measure the harness against the ceiling of the same Redis and Postgres."
+app = typer_app("bench", HELP, no_args_is_help=False)  # `python -m bench` alone runs every benchmark
 
 
 def _scales(text: str) -> tuple[float, ...]:
     try:
         scales = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise _fail(f"--scales must be numbers separated by commas, got {text!r}") from None
+        raise ToolError(f"--scales must be numbers separated by commas, got {text!r}") from None
     if not scales or any(scale <= 0 for scale in scales):
-        raise _fail(f"--scales must hold positive numbers, got {text!r}")
+        raise ToolError(f"--scales must hold positive numbers, got {text!r}")
     return scales
 
 
 @app.command()
 def bench(
-    backend: Annotated[str, typer.Option(help=f"Where Redis and Postgres come from: {', '.join(BACKEND_NAMES)}.")]
-    = "embedded",
+    backend: BackendOption = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write every figure as JSON to this file.")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Ceiling: raw BullMQ jobs added and processed.")] = Sizes.jobs,
     pos: Annotated[int, typer.Option(min=1, help="Workflow: POs per run.")] = Sizes.pos,
@@ -54,23 +57,23 @@ def bench(
     Exit codes: 0 measured (goals missed are shown, not failed), 1 a measurement did not finish, 2 bad usage or a
     backend that does not start.
     """
-    if backend not in BACKEND_NAMES:
-        raise _fail(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}")
+    backend_name = BackendConfig.from_env(backend).name
+    if backend_name not in BACKEND_NAMES:
+        raise ToolError(f"unknown backend {backend_name!r}; choose one of {', '.join(BACKEND_NAMES)}")
     if json_path is not None and not json_path.parent.is_dir():
-        raise _fail(f"--json: folder {json_path.parent} does not exist")
+        raise ToolError(f"--json: folder {json_path.parent} does not exist")
     root = Path.cwd()
     if features != NO_GATE and not (root / features.split("::")[0]).exists():
-        raise _fail(f"--features: {features} not found under {root} (run from the repository root)")
+        raise ToolError(f"--features: {features} not found under {root} (run from the repository root)")
     sizes = Sizes(jobs=jobs, pos=pos, lines=lines, time_scale=time_scale, rounds=rounds, hours=hours,
                   scales=_scales(scales), features=features, root=str(root), scan_files=scan_files)
     progress = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        results = run(backend, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))
+        results = run_bench(backend_name, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))
     except BackendError as error:
-        raise _fail(str(error)) from None
+        raise ToolError(str(error)) from None
     except (WorkflowNotFinished, TimeoutError, subprocess.TimeoutExpired) as error:
-        typer.echo(f"error: a measurement did not finish: {error or type(error).__name__}", err=True)
-        raise typer.Exit(1) from None
+        raise ToolError(f"a measurement did not finish: {error or type(error).__name__}", EXIT_FAIL) from None
     out = Console()
     results.print(out if out.is_terminal else Console(width=160))
     if json_path is not None:
@@ -79,4 +82,5 @@ def bench(
 
 
 def main() -> None:
-    app(prog_name="python -m bench")
+    """`python -m bench`, under the convention of recovery_tools.cli."""
+    run(app, PROG)

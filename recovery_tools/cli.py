@@ -47,9 +47,10 @@ def tool_config(path: Path | None) -> ToolConfig:
         raise ToolError(str(error)) from None
 
 
-def typer_app(name: str, help_text: str) -> typer.Typer:
-    """A Typer app with the project's settings: no completion, plain tracebacks, help when called bare."""
-    return typer.Typer(name=name, help=help_text, no_args_is_help=True, add_completion=False,
+def typer_app(name: str, help_text: str, *, no_args_is_help: bool = True) -> typer.Typer:
+    """A Typer app with the project's settings: no completion, plain tracebacks, help when called bare (unless the
+    command runs without arguments, like `python -m bench`)."""
+    return typer.Typer(name=name, help=help_text, no_args_is_help=no_args_is_help, add_completion=False,
                        pretty_exceptions_enable=False)
 
 

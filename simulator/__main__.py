@@ -1,6 +1,6 @@
 """`python -m simulator`: run parts of the simulated system as separate processes."""
 
-from simulator.cli import app
+from simulator.cli import main
 
 if __name__ == "__main__":
-    app()
+    main()

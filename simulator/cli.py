@@ -1,4 +1,7 @@
-"""Command line of the simulator: workers as separate processes."""
+"""Command line of the simulator (`python -m simulator`): workers as separate processes.
+
+Exit codes (recovery_tools.cli): 0 stopped by SIGTERM/SIGINT, 2 bad usage (one line on stderr).
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,23 @@ from typing import Annotated, Any
 
 import typer
 
+from recovery_tools.cli import ToolError, run, typer_app
 from simulator.queues.bridge import QueueBridge
 
-app = typer.Typer(help="Run parts of the simulated PO-upload system.", no_args_is_help=True)
+PROG = "python -m simulator"
+app = typer_app("simulator", "Run parts of the simulated PO-upload system.")
 
 PROCESSORS = ("echo", "stages")
 
 
 @app.callback()
-def main() -> None:
+def _group() -> None:
     """Simulated PO-upload system."""
 
 
 async def echo_processor(job: Any, token: str) -> dict[str, Any]:
     """Returns the job's data: proves a job crossed processes without doing app work."""
     return {"echo": job.data, "pid": os.getpid()}
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @app.command()
@@ -49,7 +49,7 @@ def worker(
 ) -> None:
     """Consume queues until SIGTERM or SIGINT; active jobs finish before exit."""
     if processor not in PROCESSORS:
-        raise _fail(f"unknown processor {processor!r}; known: {', '.join(PROCESSORS)}")
+        raise ToolError(f"unknown processor {processor!r}; known: {', '.join(PROCESSORS)}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -76,10 +76,10 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
     from simulator.workflow.workers import serve
 
     if database_url is None or search_url is None:
-        raise _fail("--processor stages needs --database-url and --search-url")
+        raise ToolError("--processor stages needs --database-url and --search-url")
     unknown = [name for name in queues if name not in STAGE_OF_QUEUE]
     if unknown:
-        raise _fail(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(STAGE_OF_QUEUE)}")
+        raise ToolError(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(STAGE_OF_QUEUE)}")
     try:
         if fixes is not None:
             chosen = Release(release_name, frozenset(bug_id for bug_id in fixes.split(",") if bug_id))
@@ -87,10 +87,15 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
             chosen = release_named(release_name)
         clock = ScaledClock(clock_scale, origin=clock_origin)
     except (ValueError, KeyError) as error:
-        raise _fail(str(error).strip("'\"")) from None
+        raise ToolError(str(error).strip("'\"")) from None
     config = AppConfig(redis_url, prefix, database_url, search_url, chosen, search_quota)
     with LogSink(redis_url, prefix, clock, source=f"worker-{os.getpid()}") as logs:
         def ready() -> None:
             typer.echo(f"worker ready queue={','.join(queues)} prefix={prefix} release={chosen.name}", err=True)
 
         serve(config, clock, logs, queues, stop.is_set, ready)
+
+
+def main() -> None:
+    """`python -m simulator`, under the convention of recovery_tools.cli."""
+    run(app, PROG)

@@ -26,6 +26,32 @@ class Clock(Protocol):
     def to_wall(self, virtual_seconds: float) -> float: ...
 
 
+class Wall(Protocol):
+    """Where a ScaledClock reads wall time and waits (the system's; tests pass one that moves only when told)."""
+
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    async def asleep(self, seconds: float) -> None: ...
+
+
+class SystemWall:
+    """The real wall clock: time.time(), time.sleep(), asyncio.sleep()."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+SYSTEM_WALL = SystemWall()
+
+
 def _check_scale(scale: float) -> None:
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"clock scale must be a positive number, got {scale!r}")
@@ -38,10 +64,11 @@ class ScaledClock:
     every process of a scenario reads the same virtual time.
     """
 
-    def __init__(self, scale: float = 60.0, *, origin: float | None = None) -> None:
+    def __init__(self, scale: float = 60.0, *, origin: float | None = None, wall: Wall = SYSTEM_WALL) -> None:
         _check_scale(scale)
+        self._wall = wall
         # (scale, origin) in one tuple: set_scale() swaps both at once, so a reader never mixes them.
-        self._state = (float(scale), time.time() if origin is None else float(origin))
+        self._state = (float(scale), wall.time() if origin is None else float(origin))
 
     @property
     def scale(self) -> float:
@@ -53,7 +80,7 @@ class ScaledClock:
 
     def now(self) -> float:
         scale, origin = self._state
-        return (time.time() - origin) * scale
+        return (self._wall.time() - origin) * scale
 
     def to_wall(self, virtual_seconds: float) -> float:
         return max(0.0, virtual_seconds) / self._state[0]
@@ -65,15 +92,15 @@ class ScaledClock:
         reader of the clock lives in this process.
         """
         _check_scale(scale)
-        now_wall = time.time()
+        now_wall = self._wall.time()
         virtual = self.now()
         self._state = (float(scale), now_wall - virtual / float(scale))
 
     def sleep(self, virtual_seconds: float) -> None:
-        time.sleep(self.to_wall(virtual_seconds))
+        self._wall.sleep(self.to_wall(virtual_seconds))
 
     async def asleep(self, virtual_seconds: float) -> None:
-        await asyncio.sleep(self.to_wall(virtual_seconds))
+        await self._wall.asleep(self.to_wall(virtual_seconds))
 
     def __repr__(self) -> str:
         return f"ScaledClock(scale={self.scale}, origin={self.origin})"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,18 +23,23 @@ from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler
 from simulator.po.fake import fake_po
 from simulator.po.upload import UploadResult, ensure_merchant, upload_po
+from simulator.queues import operator
 from simulator.queues.bridge import QueueBridge
-from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY, Release
 from simulator.services.image_search import FakeImageSearch
 from simulator.services.review_api import ImageReviewApi
 from simulator.workflow.context import AppConfig
 from simulator.workflow.deployment import Deployment, WorkerMode
+from simulator.workflow.workers import WorkerProcess
 
 # The Vercel deploy, in virtual seconds: build, Prisma client generation, then live (~2 minutes in all).
 BUILD_SECONDS = 70.0
 GENERATE_SECONDS = 20.0
 GO_LIVE_SECONDS = 30.0
+
+# The states of a job that has yet to run.
+PENDING_STATES = ("waiting", "paused", "delayed", "prioritized")
 
 MERCHANT_ID = "merchant-sim"
 MERCHANT_TOKEN = "sim-token-merchant"
@@ -62,25 +69,33 @@ class Simulation:
         self.worker_mode: WorkerMode = worker_mode
         self.search_quota_per_minute = search_quota_per_minute
         self.clock = ScaledClock(time_scale)
-        self.logs = LogSink(env.redis_url, env.prefix, self.clock, source="simulation")
         self.merchant_id, self.merchant_token = MERCHANT_ID, MERCHANT_TOKEN
         self._uploads = 0
         self._live = False
-        self._closed = False
         self._history: list[Release] = []
-        self.image_search = FakeImageSearch(self.clock, search_quota_per_minute)
-        self.search_url = self.image_search.start()
-        self.review_api = ImageReviewApi(env.database_url, logs=self.logs.child("review-api"))
-        self.review_api_url = self.review_api.start()
-        self.bridge = QueueBridge(env.redis_url, env.prefix)
-        self.metrics = MetricsSampler(env.redis_url, env.prefix, env.database_url, self.logs, QUEUE_NAMES)
-        self._api = PrismaClient(env.database_url, connection_limit=2, application_name="po-app-api")
-        prisma_operation(self._api, lambda s: ensure_merchant(s, self.merchant_id, "Simulated merchant",
-                                                              self.merchant_token))
-        self.release = release
-        self._deployment = self._deployment_of(release)
-        self.metrics.start(self.clock, every=sample_every_seconds)
-        self.logs.info("simulation started", release=release.name, worker_mode=worker_mode)
+        # Each part is registered as soon as it runs: if a later one fails, close() of the stack stops the
+        # earlier ones (last started, first stopped) and the constructor's error is raised.
+        with ExitStack() as stack:
+            self.logs = stack.enter_context(LogSink(env.redis_url, env.prefix, self.clock, source="simulation"))
+            self._image_search = FakeImageSearch(self.clock, search_quota_per_minute)
+            self.search_url = self._image_search.start()
+            stack.callback(self._image_search.stop)
+            self._review_api = ImageReviewApi(env.database_url, logs=self.logs.child("review-api"))
+            self.review_api_url = self._review_api.start()
+            stack.callback(self._review_api.stop)
+            self._bridge = stack.enter_context(QueueBridge(env.redis_url, env.prefix))
+            self.metrics = stack.enter_context(
+                MetricsSampler(env.redis_url, env.prefix, env.database_url, self.logs, QUEUE_NAMES))
+            self._api = PrismaClient(env.database_url, connection_limit=2, application_name="po-app-api")
+            stack.callback(self._api.disconnect)
+            prisma_operation(self._api, lambda s: ensure_merchant(s, self.merchant_id, "Simulated merchant",
+                                                                  self.merchant_token))
+            self.release = release
+            self._deployment = self._deployment_of(release)
+            stack.callback(lambda: self._deployment.close())  # the deployment live at close time
+            self.metrics.start(self.clock, every=sample_every_seconds)
+            self.logs.info("simulation started", release=release.name, worker_mode=worker_mode)
+            self._resources = stack.pop_all()
 
     # -- uploads ---------------------------------------------------------------------------------
 
@@ -147,7 +162,7 @@ class Simulation:
     def _deployment_of(self, release: Release) -> Deployment:
         config = AppConfig(self.env.redis_url, self.env.prefix, self.env.database_url, self.search_url, release,
                            self.search_quota_per_minute)
-        return Deployment(config, self.clock, self.logs, self.bridge, self.worker_mode)
+        return Deployment(config, self.clock, self.logs, self._bridge, self.worker_mode)
 
     def deploy(self, release: Release) -> None:
         """The Vercel deploy of `release`: build, Prisma client generation, live after ~2 virtual minutes.
@@ -185,23 +200,12 @@ class Simulation:
     # -- the checklist's hooks ------------------------------------------------------------------
 
     def pause(self) -> None:
-        """Pause every registered queue and set the cron pause switch (what `manage-queues pause` does)."""
-        for name in QUEUE_NAMES:
-            self.bridge.call(self.bridge.queue(name).pause())
-        self.bridge.call(self._redis_set(cron_pause_key(self.env.prefix), True))
+        """Pause every registered queue and set the cron pause switch, with the code of `manage-queues pause`."""
+        self._bridge.call(operator.pause(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
 
     def resume(self) -> None:
-        """Resume every registered queue and clear the cron pause switch."""
-        for name in QUEUE_NAMES:
-            self.bridge.call(self.bridge.queue(name).resume())
-        self.bridge.call(self._redis_set(cron_pause_key(self.env.prefix), False))
-
-    async def _redis_set(self, key: str, on: bool) -> None:
-        connection = self.bridge.queue(QUEUE_NAMES[0]).client
-        if on:
-            await connection.set(key, "1")
-        else:
-            await connection.delete(key)
+        """Resume every registered queue and clear the cron pause switch, as `manage-queues resume` does."""
+        self._bridge.call(operator.resume(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
 
     # -- reading the state -----------------------------------------------------------------------
 
@@ -236,7 +240,40 @@ class Simulation:
 
     def job_counts(self, *extra_queues: str) -> dict[str, dict[str, int]]:
         """BullMQ job counts per registered queue (and per queue of `extra_queues`)."""
-        return {name: self.bridge.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
+        return {name: self._bridge.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
+
+    def paused_queues(self) -> list[str]:
+        """The registered queues BullMQ reports paused."""
+        return [name for name in QUEUE_NAMES if self._bridge.call(self._bridge.queue(name).isPaused())]
+
+    def pending_job_ids(self, states: Iterable[str] = PENDING_STATES) -> dict[str, set[str]]:
+        """Ids of the jobs in `states` (default: those yet to run), per registered queue."""
+        wanted = list(states)
+        return {name: {str(job.id) for job in self._bridge.call(self._bridge.queue(name).getJobs(wanted))}
+                for name in QUEUE_NAMES}
+
+    def job_state(self, queue: str, job_id: str) -> str:
+        """BullMQ's state of one job: completed, failed, waiting, active, delayed, ... or unknown (no such job)."""
+        return self._bridge.job_state(queue, job_id)
+
+    def job_exists(self, queue: str, job_id: str) -> bool:
+        """True while BullMQ still holds the job's record."""
+        return self._bridge.job(queue, job_id) is not None
+
+    @property
+    def search_requests(self) -> int:
+        """Requests the fake image search received."""
+        return self._image_search.request_count
+
+    @property
+    def search_rejections(self) -> int:
+        """Requests the fake image search answered with 429 (quota exceeded)."""
+        return self._image_search.rejected_count
+
+    def worker_process(self) -> subprocess.Popen[str] | None:
+        """The OS process of the live deployment's workers (worker_mode "process"), else None."""
+        workers = self._deployment.workers
+        return workers.process if isinstance(workers, WorkerProcess) else None
 
     def check_queues(self) -> list[str]:
         """The registered queues no worker of the live deployment consumes (empty when all are served)."""
@@ -250,19 +287,8 @@ class Simulation:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop everything the simulation started (workers finish their active jobs first)."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._deployment.close()
-        finally:
-            self.metrics.close()
-            self.bridge.close()
-            self.review_api.stop()
-            self.image_search.stop()
-            self._api.disconnect()
-            self.logs.close()
+        """Stop everything the simulation started, the last started first (workers finish their active jobs)."""
+        self._resources.close()
 
     def __enter__(self) -> Simulation:
         return self

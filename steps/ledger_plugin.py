@@ -5,7 +5,8 @@ registered on that fixture: it runs when the fixture is torn down, after everyth
 workers) has closed and before its keys are deleted. A lost job fails the test, naming it. Jobs left in a
 queue (waiting, paused, delayed, active...) fail it too, unless the test says it leaves them on purpose:
 `@pytest.mark.jobs_left("why")` or `job_ledger.leave("why")`. Duplicates and recovered stalls are counted,
-attached to the report (user property `job_ledger`) and summed up at the end of the run.
+attached to the report (user properties `job_ledger`, the summary line, and `job_ledger_counts`, its numbers) and
+summed up at the end of the run from the numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from harness.isolation import ScenarioEnv
 from harness.ledger import Ledger, take_ledger
 
 PROPERTY = "job_ledger"
+COUNTS = "job_ledger_counts"  # the numbers the end-of-run summary adds up
+SUMMED = ("added", "lost", "duplicates", "stalls_recovered")
 SHOWN = 10  # jobs named in a failure message
 
 
@@ -71,6 +74,12 @@ def verdict(ledger: Ledger, policy: LedgerPolicy) -> str | None:
     return None
 
 
+def ledger_numbers(ledger: Ledger) -> dict[str, int]:
+    """The ledger's figures the run summary adds up (plain ints: they travel in reports across xdist workers)."""
+    return {"added": len(ledger.jobs), "lost": len(ledger.lost), "duplicates": ledger.duplicates,
+            "stalls_recovered": sum(ledger.stalls.values())}
+
+
 def _check(item: pytest.Item, env: ScenarioEnv) -> None:
     policy = _policy(item)
     try:
@@ -81,6 +90,7 @@ def _check(item: pytest.Item, env: ScenarioEnv) -> None:
     policy.checked += 1
     note = f" (left on purpose: {policy.left_on_purpose})" if policy.left_on_purpose else ""
     item.user_properties.append((PROPERTY, f"{env.prefix}: {ledger.summary()}{note}"))
+    item.user_properties.append((COUNTS, {"prefix": env.prefix, **ledger_numbers(ledger)}))
     failure = verdict(ledger, policy)
     if failure:
         pytest.fail(failure, pytrace=False)
@@ -100,30 +110,29 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     return result
 
 
-# (test id, ledger summary) of every teardown report; under xdist the controller receives the workers' reports.
-_collected: list[tuple[str, str]] = []
+# (test id, {"prefix": ..., figures}) of every teardown report; under xdist the controller receives the workers'.
+_collected: list[tuple[str, dict[str, Any]]] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "teardown":
-        _collected.extend((report.nodeid, str(value)) for name, value in report.user_properties if name == PROPERTY)
+        _collected.extend((report.nodeid, value) for name, value in report.user_properties
+                          if name == COUNTS and isinstance(value, dict))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _collected:
         return
-    lost = duplicates = stalls = added = 0
+    totals = dict.fromkeys(SUMMED, 0)
     notable: list[str] = []
-    for nodeid, line in _collected:
-        fields = dict(part.split("=", 1) for part in line.split() if "=" in part and part.split("=", 1)[1].isdigit())
-        added += int(fields.get("added", 0))
-        lost += int(fields.get("lost", 0))
-        duplicates += int(fields.get("duplicates", 0))
-        stalls += int(fields.get("stalls_recovered", 0))
-        if int(fields.get("duplicates", 0)) or int(fields.get("stalls_recovered", 0)) or int(fields.get("lost", 0)):
-            notable.append(f"{nodeid}: {line}")
+    for nodeid, numbers in _collected:
+        for key in SUMMED:
+            totals[key] += int(numbers.get(key, 0))
+        if any(numbers.get(key, 0) for key in ("lost", "duplicates", "stalls_recovered")):
+            figures = " ".join(f"{key}={numbers.get(key, 0)}" for key in SUMMED)
+            notable.append(f"{nodeid}: {numbers.get('prefix', '?')}: {figures}")
     terminalreporter.section("job ledger")
-    terminalreporter.line(f"{len(_collected)} ledgers checked: {added} jobs added, {lost} lost, "
-                          f"{duplicates} duplicates, {stalls} stalls recovered")
+    terminalreporter.line(f"{len(_collected)} ledgers checked: {totals['added']} jobs added, {totals['lost']} lost, "
+                          f"{totals['duplicates']} duplicates, {totals['stalls_recovered']} stalls recovered")
     for line in notable:
         terminalreporter.line(line)

@@ -11,8 +11,6 @@ from harness.isolation import ScenarioEnv
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.simulation import Simulation
 
-PENDING_STATES = ["waiting", "paused", "delayed", "prioritized"]
-
 
 @dataclass(frozen=True)
 class QueueSnapshot:
@@ -26,11 +24,7 @@ class QueueSnapshot:
 
 
 def snapshot(sim: Simulation) -> QueueSnapshot:
-    pending: dict[str, set[str]] = {}
-    for name in QUEUE_NAMES:
-        jobs = sim.bridge.call(sim.bridge.queue(name).getJobs(PENDING_STATES))
-        pending[name] = {str(job.id) for job in jobs}
-    return QueueSnapshot(sim.job_counts(), pending)
+    return QueueSnapshot(sim.job_counts(), sim.pending_job_ids())
 
 
 @given("the incident has left failed jobs")
@@ -47,13 +41,14 @@ def note_pending_jobs(sim: Simulation) -> QueueSnapshot:
 
 @then("every queue of the shared config is paused")
 def every_queue_paused(sim: Simulation) -> None:
-    running = [name for name in QUEUE_NAMES if not sim.bridge.call(sim.bridge.queue(name).isPaused())]
+    paused = sim.paused_queues()
+    running = [name for name in QUEUE_NAMES if name not in paused]
     assert not running, f"queues still running: {running}"
 
 
 @then("every queue of the shared config is running")
 def every_queue_running(sim: Simulation) -> None:
-    paused = [name for name in QUEUE_NAMES if sim.bridge.call(sim.bridge.queue(name).isPaused())]
+    paused = sim.paused_queues()
     assert not paused, f"queues still paused: {paused}"
 
 
@@ -95,7 +90,7 @@ def no_failed_job(sim: Simulation) -> None:
 @then("no waiting job was removed")
 def no_waiting_job_removed(sim: Simulation, before: QueueSnapshot) -> None:
     gone = {
-        name: sorted(job_id for job_id in ids if sim.bridge.call(sim.bridge.queue(name).getJob(job_id)) is None)
+        name: sorted(job_id for job_id in ids if not sim.job_exists(name, job_id))
         for name, ids in before.pending_ids.items()
     }
     gone = {name: ids for name, ids in gone.items() if ids}
@@ -107,7 +102,7 @@ def no_waiting_job_removed(sim: Simulation, before: QueueSnapshot) -> None:
 def noted_jobs_kept(sim: Simulation, before: QueueSnapshot) -> None:
     lost = {}
     for name, ids in before.pending_ids.items():
-        states = {job_id: sim.bridge.job_state(name, job_id) for job_id in ids}
+        states = {job_id: sim.job_state(name, job_id) for job_id in ids}
         missing = sorted(job_id for job_id, state in states.items() if state in ("unknown", "None", ""))
         if missing:
             lost[name] = missing

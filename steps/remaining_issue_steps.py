@@ -28,7 +28,7 @@ def connections_peak(sim: Simulation, relation: str) -> None:
 
 @then(parsers.re(r"the image search answered (?P<kind>some|no) requests with 429"))
 def search_rejections(sim: Simulation, kind: str) -> None:
-    rejected = sim.image_search.rejected_count
+    rejected = sim.search_rejections
     assert _some_or_no(kind, rejected), f"the image search rejected {rejected} requests with 429"
 
 

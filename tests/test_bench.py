@@ -79,7 +79,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         completed = _bench(*args, timeout=60)
         assert completed.returncode == 2, (args, completed.stderr)
         lines = completed.stderr.strip().splitlines()
-        assert len(lines) == 1 and fragment in lines[0], (args, completed.stderr)
+        assert len(lines) == 1 and lines[0].startswith("python -m bench: error: "), (args, completed.stderr)
+        assert fragment in lines[0], (args, completed.stderr)
         assert "Traceback" not in completed.stderr
     assert not list(tmp_path.rglob("*")), "nothing written on bad input"
 
@@ -90,4 +91,4 @@ def test_services_backend_without_urls_fails_in_one_line() -> None:
                                env=env, capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 2, completed.stderr
     assert "Traceback" not in completed.stderr
-    assert completed.stderr.strip().splitlines()[-1].startswith("error:"), completed.stderr
+    assert completed.stderr.strip().splitlines()[-1].startswith("python -m bench: error: "), completed.stderr

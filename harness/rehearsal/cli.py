@@ -22,14 +22,16 @@ from rich.table import Table
 
 from harness.backends import BACKEND_NAMES, BackendConfig, BackendError, open_backend
 from harness.checklist import DEPLOY_FIXES
+from harness.cli_options import BackendOption
 from harness.isolation import Isolation
 from harness.rehearsal.progress import Progress
-from harness.rehearsal.scenarios import Options, RehearsalAborted, run
+from harness.rehearsal.scenarios import Options, RehearsalAborted
+from harness.rehearsal.scenarios import run as run_scenario
+from recovery_tools.cli import EXIT_FAIL, EXIT_OK, ToolError, run, typer_app
 from recovery_tools.report.html import write_report
 from recovery_tools.report.journal import Journal, write_json
 from recovery_tools.urls import redact
 
-EXIT_HOLDS, EXIT_FAILS, EXIT_ERROR = 0, 1, 2
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -41,8 +43,7 @@ HELP = (
     "Exit codes: 0 all success criteria hold, 1 some fail (named on stderr), 2 usage or backend error."
 )
 
-app = typer.Typer(name="rehearse", help=HELP, add_completion=False, pretty_exceptions_enable=False,
-                  no_args_is_help=True)
+app = typer_app("rehearse", HELP)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -104,9 +105,7 @@ def _criteria_table(journal: dict[str, Any]) -> Table:
 @app.command(help=HELP)
 def rehearse(
     scenario: Annotated[Scenario, typer.Argument(help="incident, rollback or follow-ups.")],
-    backend: Annotated[str | None, typer.Option("--backend", envvar="HARNESS_BACKEND", show_envvar=True,
-                                                help=f"Where Redis and Postgres come from: {', '.join(BACKEND_NAMES)} "
-                                                "(services reads REDIS_URL and DATABASE_URL).")] = None,
+    backend: BackendOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Faker PO files: same seed, same journal.")] = 0,
     pos: Annotated[int, typer.Option("--pos", min=1, max=200, help="PO files uploaded at each load and check.")] = 3,
     duration: Annotated[str, typer.Option("--duration", help="Virtual length of each load window: 30m, 2h, 24h.")
@@ -123,7 +122,7 @@ def rehearse(
                                                 help="Directory for journal.json and report.html.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the journal as one JSON document on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
-) -> None:
+) -> int:
     """Run one rehearsal scenario; the exit code is the verdict."""
     # The app's log events go to the scenario's log stream (and the journal), not to this terminal.
     logging.getLogger("simulator").addHandler(logging.NullHandler())
@@ -144,8 +143,7 @@ def rehearse(
     try:
         server.start()
     except BackendError as error:
-        err.print(f"rehearse: backend {config.name} unavailable: {error}")
-        raise typer.Exit(EXIT_ERROR) from None
+        raise ToolError(f"backend {config.name} unavailable: {error}") from None
     try:
         journal.versions.update(_server_versions(server.redis_url, server.database_url))
         isolation = Isolation(server.redis_url, server.database_url)
@@ -154,15 +152,14 @@ def rehearse(
                                            "prefix": env.prefix}
         try:
             with Progress(err, scenario.value, enabled=not quiet) as progress:
-                run(scenario.value, env, options, journal, progress)
+                run_scenario(scenario.value, env, options, journal, progress)
         except RehearsalAborted as error:
             aborted = str(error)
         finally:
             isolation.destroy(env)
             isolation.close()
     except (BackendError, psycopg.Error, redis.RedisError) as error:
-        err.print(f"rehearse: {type(error).__name__}: {error}")
-        raise typer.Exit(EXIT_ERROR) from None
+        raise ToolError(f"{type(error).__name__}: {error}") from None
     finally:
         server.stop()
     document = journal.to_dict()
@@ -176,29 +173,21 @@ def rehearse(
         if report is not None:
             Console(highlight=False).print(f"journal: {report / 'journal.json'}\nreport:  {report / 'report.html'}")
     if aborted:
-        err.print(f"rehearse: {aborted}")
-        raise typer.Exit(EXIT_ERROR)
+        raise ToolError(aborted)
     verdict = document["verdict"]
     if not verdict["holds"]:
         named = ", ".join(verdict["failed_criteria"]) or "none"
         steps = ", ".join(verdict["failed_steps"]) or "none"
         err.print(f"rehearse {scenario.value}: FAILED criteria: {named}; failed steps: {steps}")
-        raise typer.Exit(EXIT_FAILS)
+        return EXIT_FAIL
     if not quiet:
         err.print(f"rehearse {scenario.value}: all {len(document['criteria'])} success criteria hold")
+    return EXIT_OK
 
 
 def main() -> None:
-    """Console-script entry point: usage errors are one line on stderr (exit 2), never a traceback."""
-    try:
-        code = app(prog_name="rehearse", standalone_mode=False)
-    except typer.TyperException as error:  # click's usage errors
-        err.print(f"rehearse: error: {error.format_message()}")
-        sys.exit(EXIT_ERROR)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("rehearse: interrupted")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else EXIT_HOLDS)
+    """Console-script entry point, under the convention of recovery_tools.cli."""
+    run(app, "rehearse")
 
 
 if __name__ == "__main__":

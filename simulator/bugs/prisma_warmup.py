@@ -30,10 +30,6 @@ BUG = Bug(
 # How long a cold instance's engine takes to come up after its first use, in virtual seconds.
 COLD_START_SECONDS = 8.0
 
-_warming: set[int] = set()
-_warming_lock = threading.Lock()
-
-
 def _connect_later(client: PrismaClient, clock: Clock, delay: float) -> None:
     def warm() -> None:
         clock.sleep(delay)
@@ -45,11 +41,8 @@ def _connect_later(client: PrismaClient, clock: Clock, delay: float) -> None:
 
 def run_operation_broken(client: PrismaClient, operation: Callable[[Session], T], clock: Clock) -> T:
     """The first use starts `$connect()` without awaiting it, then queries at once, as the cold instance did."""
-    if not client.is_connected:
-        with _warming_lock:
-            if id(client) not in _warming:
-                _warming.add(id(client))
-                _connect_later(client, clock, COLD_START_SECONDS)
+    if not client.is_connected and client.claim_background_connect():
+        _connect_later(client, clock, COLD_START_SECONDS)
     with client.transaction() as session:  # raises "Engine is not yet connected." until the engine is up
         return operation(session)
 

@@ -55,6 +55,7 @@ class PrismaClient:
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._queries = 0
+        self._background_connect = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -79,6 +80,13 @@ class PrismaClient:
                 raise self._fail(connect_failed(error, self.database_url)) from error
             event.listen(engine, "before_cursor_execute", self._count_statement)
             self._engine = engine
+
+    def claim_background_connect(self) -> bool:
+        """True for the first caller only: it starts the instance's one `$connect()` that nobody awaits (the
+        prisma-warmup bug's cold start); every later caller finds it under way or done."""
+        with self._lock:
+            first, self._background_connect = not self._background_connect, True
+            return first
 
     def disconnect(self) -> None:
         """Close every pooled connection (Prisma's `$disconnect()`); connect() may be called again."""

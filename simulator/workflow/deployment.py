@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Literal
 
 from simulator.bugs import cron_overload, prisma_warmup, temporary_queue
@@ -31,19 +32,26 @@ class Deployment:
         self.logs = logs
         self._bridge = bridge
         self.workers: InProcessWorkers | WorkerProcess
-        if mode == "inprocess":
-            self.workers = InProcessWorkers(App(config, clock, logs.child(f"app:{self.release.name}")), bridge)
-        else:
-            self.workers = WorkerProcess(config, clock)
-        self._cron_client = PrismaClient(config.database_url, connection_limit=1, application_name="po-app-cron")
-        self._run = prisma_warmup.run_operation(config.release.fixed("prisma-warmup"))
-        fixed_cron = config.release.fixed("cron-overload")
-        schedule = cron_overload.settings(fixed_cron)
-        self._tick = cron_overload.tick(fixed_cron)
-        self.cron = Cron(config.redis_url, config.prefix, clock, self.tick, interval_minutes=schedule.interval_minutes,
-                         use_lock=schedule.use_lock, logs=logs.child(f"cron:{self.release.name}"))
-        if config.release.fixed("temporary-queue"):
-            self.check_queues()
+        with ExitStack() as stack:  # a part that fails closes the ones started before it
+            if mode == "inprocess":
+                self.workers = InProcessWorkers(App(config, clock, logs.child(f"app:{self.release.name}")), bridge)
+            else:
+                self.workers = WorkerProcess(config, clock)
+            stack.callback(self.workers.close)
+            self._cron_client = PrismaClient(config.database_url, connection_limit=1,
+                                             application_name="po-app-cron")
+            stack.callback(self._cron_client.disconnect)
+            self._run = prisma_warmup.run_operation(config.release.fixed("prisma-warmup"))
+            fixed_cron = config.release.fixed("cron-overload")
+            schedule = cron_overload.settings(fixed_cron)
+            self._tick = cron_overload.tick(fixed_cron)
+            self.cron = Cron(config.redis_url, config.prefix, clock, self.tick,
+                             interval_minutes=schedule.interval_minutes, use_lock=schedule.use_lock,
+                             logs=logs.child(f"cron:{self.release.name}"))
+            stack.callback(self.cron.close)
+            if config.release.fixed("temporary-queue"):
+                self.check_queues()
+            stack.pop_all()
 
     def tick(self) -> int:
         """One cron run: pick pending workflows and enqueue their first stage (cron-overload seam)."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable
@@ -17,7 +17,6 @@ from simulator.workflow.context import App
 from simulator.workflow.stages import COMPLETES_WORKFLOW
 
 Data = dict[str, Any]
-Body = Callable[[App, PrismaClient, str, Data], Data | None]
 T = TypeVar("T")
 
 
@@ -26,29 +25,42 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
-# The current stage attempt's success bookkeeping (its row marked done, the workflow completed), per executor thread:
-# a body hands its last write to finish() so that both commit in one transaction; otherwise run_stage writes it.
-_pending = threading.local()
+@dataclass
+class StageAttempt:
+    """One attempt of a stage job, handed to its body: the app, the client, the workflow, and the attempt's
+    success bookkeeping (its row marked done, the workflow completed) still to be written."""
 
+    app: App
+    client: PrismaClient
+    workflow_id: str
+    bookkeeping: Callable[[Session], None] | None = None
 
-def finish(app: App, client: PrismaClient, operation: Callable[[Session], T]) -> T:
-    """A body's last write, committed in one transaction with the stage's success bookkeeping."""
-    bookkeeping: Callable[[Session], None] | None = getattr(_pending, "bookkeeping", None)
-    if bookkeeping is None:
-        return app.run(client, operation)
+    def run(self, operation: Callable[[Session], T]) -> T:
+        """One DB operation of the body, in its own transaction."""
+        return self.app.run(self.client, operation)
 
-    def both(session: Session) -> T:
-        result = operation(session)
-        bookkeeping(session)
+    def finish(self, operation: Callable[[Session], T]) -> T:
+        """The body's last write, committed in one transaction with the success bookkeeping."""
+        bookkeeping = self.bookkeeping
+        if bookkeeping is None:
+            return self.run(operation)
+
+        def both(session: Session) -> T:
+            result = operation(session)
+            bookkeeping(session)
+            return result
+
+        result = self.run(both)
+        self.bookkeeping = None  # committed: run_stage has nothing left to write
         return result
 
-    result = app.run(client, both)
-    _pending.bookkeeping = None  # committed: run_stage has nothing left to write
-    return result
+
+Body = Callable[[StageAttempt, Data], Data | None]
 
 
-def parse(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def parse(attempt: StageAttempt, data: Data) -> Data | None:
     """Check the PO's lines are there and mark the PO parsed."""
+    workflow_id = attempt.workflow_id
 
     def check(session: Session) -> int:
         found = session.execute(sql.PO_LINE_COUNT, {"workflow_id": workflow_id}).first()
@@ -60,13 +72,14 @@ def parse(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data 
         session.execute(sql.PO_PARSED, {"po_id": po_id})
         return int(count)
 
-    finish(app, client, check)
+    attempt.finish(check)
     return {"workflowId": workflow_id}
 
 
-def product_drafts(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def product_drafts(attempt: StageAttempt, data: Data) -> Data | None:
     """Look the SKUs up in the catalogue (connection-hygiene seam), then one draft per PO line."""
-    lines = app.run(client, lambda session: list(session.execute(sql.PO_LINES, {"workflow_id": workflow_id})))
+    app, client, workflow_id = attempt.app, attempt.client, attempt.workflow_id
+    lines = attempt.run(lambda session: list(session.execute(sql.PO_LINES, {"workflow_id": workflow_id})))
     lookup = connection_hygiene.catalogue_lookup(app.fixed("connection-hygiene"))
     lookup(client, app.run, [sku for _, sku, _ in lines], app.clock)
     rows = [
@@ -79,22 +92,24 @@ def product_drafts(app: App, client: PrismaClient, workflow_id: str, data: Data)
         if rows:
             session.execute(sql.ADD_DRAFTS, rows)
 
-    finish(app, client, write)
+    attempt.finish(write)
     return {"workflowId": workflow_id}
 
 
-def image_search(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def image_search(attempt: StageAttempt, data: Data) -> Data | None:
     """Up to three image URLs per draft from the image search (google-429 seam), passed to the next stage."""
-    drafts = app.run(client, lambda session: const_reassignment.load_drafts(session, workflow_id))
-    found = {draft.id: app.search_images(f"{draft.title} {draft.sku}") for draft in drafts}
+    workflow_id = attempt.workflow_id
+    drafts = attempt.run(lambda session: const_reassignment.load_drafts(session, workflow_id))
+    found = {draft.id: attempt.app.search_images(f"{draft.title} {draft.sku}") for draft in drafts}
     return {"workflowId": workflow_id, "images": found}
 
 
-def image_attachment(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def image_attachment(attempt: StageAttempt, data: Data) -> Data | None:
     """processImageAttachment (const-reassignment seam): the found images become draft images."""
-    attach = const_reassignment.process_image_attachment(app.fixed("const-reassignment"))
+    workflow_id = attempt.workflow_id
+    attach = const_reassignment.process_image_attachment(attempt.app.fixed("const-reassignment"))
     found = data.get("images") or {}
-    finish(app, client, lambda session: attach(session, workflow_id, found))
+    attempt.finish(lambda session: attach(session, workflow_id, found))
     return {"workflowId": workflow_id}
 
 
@@ -103,10 +118,12 @@ def _set_status(session: Session, statement: Executable, ids: Collection[str], s
         session.execute(statement, {"ids": sorted(ids), "status": status})
 
 
-def image_review_session(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def image_review_session(attempt: StageAttempt, data: Data) -> Data | None:
     """One transaction: the review session, a product per draft, its images (the first approved), each product's
     approved images read back (image-review-table-mismatch seam). Any failure leaves no session."""
-    approved_images = image_review_table_mismatch.get_approved_images_for_item(app.fixed("image-review-table-mismatch"))
+    client, workflow_id = attempt.client, attempt.workflow_id
+    approved_images = image_review_table_mismatch.get_approved_images_for_item(
+        attempt.app.fixed("image-review-table-mismatch"))
 
     def build(session: Session) -> str:
         merchant_id = session.execute(sql.WORKFLOW_MERCHANT, {"workflow_id": workflow_id}).scalar()
@@ -136,13 +153,15 @@ def image_review_session(app: App, client: PrismaClient, workflow_id: str, data:
         _set_status(session, sql.REVIEW_PRODUCTS_STATUS, set(product_of.values()) - ready, "needs_images")
         return session_id
 
-    session_id = finish(app, client, build)
+    session_id = attempt.finish(build)
     return {"workflowId": workflow_id, "sessionId": session_id}
 
 
-def refinement(app: App, client: PrismaClient, workflow_id: str, data: Data) -> Data | None:
+def refinement(attempt: StageAttempt, data: Data) -> Data | None:
     """Background follow-up of a done workflow: drafts refined from their approved images (the same seam)."""
-    approved_images = image_review_table_mismatch.get_approved_images_for_item(app.fixed("image-review-table-mismatch"))
+    client, workflow_id = attempt.client, attempt.workflow_id
+    approved_images = image_review_table_mismatch.get_approved_images_for_item(
+        attempt.app.fixed("image-review-table-mismatch"))
 
     def refine(session: Session) -> None:
         products = session.execute(sql.REVIEW_PRODUCTS_OF_WORKFLOW, {"workflow_id": workflow_id}).all()
@@ -151,7 +170,7 @@ def refinement(app: App, client: PrismaClient, workflow_id: str, data: Data) -> 
         _set_status(session, sql.DRAFTS_STATUS, {draft_id for _, draft_id in products} - refined, "needs_images")
         session.execute(sql.WORKFLOW_REFINED, {"workflow_id": workflow_id})
 
-    finish(app, client, refine)
+    attempt.finish(refine)
     return None
 
 
@@ -189,9 +208,9 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
         if not app.run(client, begin):
             app.logs.info("stage skipped: workflow already finished", **fields)
             return None
-        _pending.bookkeeping = bookkeeping
-        result = BODIES[stage](app, client, workflow_id, data)
-        if _pending.bookkeeping is not None:  # the body's last write did not carry it (image search ends in HTTP)
+        context = StageAttempt(app, client, workflow_id, bookkeeping)
+        result = BODIES[stage](context, data)
+        if context.bookkeeping is not None:  # the body's last write did not carry it (image search ends in HTTP)
             app.run(client, bookkeeping)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
@@ -204,7 +223,5 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
         except Exception as unrecorded:  # the stage's own error is the one that matters
             app.logs.warning(f"could not record the failed stage: {type(unrecorded).__name__}", **fields)
         raise
-    finally:
-        _pending.bookkeeping = None
     app.logs.info(f"stage {stage} done", **fields)
     return result

@@ -46,7 +46,7 @@ def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: S
         sim.upload_fake_pos(4, lines=5)
         assert sim.run_until(sim.all_finished, within_virtual_minutes=20), sim.workflows()
         assert sim.logs.matching("google-429")
-        assert sim.image_search.rejected_count > 0
+        assert sim.search_rejections > 0
     assert scalar(scenario.database_url, DRAFTS_WITHOUT_IMAGES) > 0
 
     with Simulation(other_scenario, release=HEALTHY, seed=15, search_quota_per_minute=QUOTA) as sim:
@@ -54,6 +54,6 @@ def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: S
         assert sim.run_until(sim.all_finished, within_virtual_minutes=20), sim.workflows()
         assert sim.workflows() == {"done": 4}
         assert sim.logs.matching("google-429") == []
-        assert sim.image_search.rejected_count == 0
-        assert sim.image_search.request_count == 20
+        assert sim.search_rejections == 0
+        assert sim.search_requests == 20
     assert scalar(other_scenario.database_url, DRAFTS_WITHOUT_IMAGES) == 0

@@ -19,7 +19,6 @@ from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.release import HEALTHY
 from simulator.services.image_search import ImageSearchClient, ImageSearchError
 from simulator.simulation import Simulation
-from simulator.workflow.workers import WorkerProcess
 from tests.waiting import wait_until
 
 # A quota this small keeps image-search jobs active for a while (they back off on 429 inside the job).
@@ -62,18 +61,18 @@ def test_worker_process_killed_mid_job_the_job_stalls_is_recovered_and_completes
         sim.go_live()
         busy = wait_until(lambda: active_jobs(scenario).get("image-search"), "an image-search job in progress",
                           timeout=120, every=0.02)
-        workers = sim._deployment.workers
-        assert isinstance(workers, WorkerProcess)
-        workers.process.send_signal(signal.SIGKILL)
-        workers.process.wait(10)
-        assert workers.process.returncode == -signal.SIGKILL
+        worker = sim.worker_process()
+        assert worker is not None
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        assert worker.returncode == -signal.SIGKILL
         victim = busy[0]
         assert victim in active_jobs(scenario).get("image-search", []), "the killed job is left active, locked"
 
         sim.deploy(HEALTHY)  # a new worker process: its stalled-job check finds the dead worker's job
         assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
         assert sim.workflows() == {"done": 4}
-        assert sim.bridge.job_state("image-search", victim) == "completed"
+        assert sim.job_state("image-search", victim) == "completed"
     ledger = take_ledger(scenario.redis_url, scenario.prefix)
     assert ledger.stalls[f"image-search/{victim}"] >= 1, ledger.summary()
     assert_balanced(scenario)

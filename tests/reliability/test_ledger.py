@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from bullmq import Job
 
@@ -97,8 +98,9 @@ pytest_plugins = ["steps.ledger_plugin"]
 
 
 @pytest.fixture
-def scenario():
-    env = ScenarioEnv("inner", os.environ["INNER_REDIS_URL"], "", os.environ["INNER_PREFIX"])
+def scenario(request):
+    prefix = os.environ["INNER_PREFIX"] + "-" + request.node.name  # its own: under -n 2 the tests run at once
+    env = ScenarioEnv("inner", os.environ["INNER_REDIS_URL"], "", prefix)
     yield env
     delete_prefix(env.redis_url, env.prefix)
 '''
@@ -139,13 +141,15 @@ def test_leaves_one(scenario):
 '''
 
 
-def test_the_plugin_fails_a_test_that_loses_a_job_and_names_it(scenario: ScenarioEnv, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_the_plugin_fails_a_test_that_loses_a_job_and_names_it(scenario: ScenarioEnv, tmp_path: Path,
+                                                                workers: list[str]) -> None:
     (tmp_path / "conftest.py").write_text(textwrap.dedent(INNER_CONFTEST))
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS))
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    jobs_left(reason): on purpose\n")
     env: dict[str, Any] = {**os.environ, "INNER_REDIS_URL": scenario.redis_url, "INNER_PREFIX": scenario.prefix + "-in",
                            "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers,
                            "-p", "no:randomly", str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=120)
     out = done.stdout + done.stderr
@@ -153,4 +157,6 @@ def test_the_plugin_fails_a_test_that_loses_a_job_and_names_it(scenario: Scenari
     assert "3 passed, 1 error" in out, out
     assert "ERROR at teardown of test_loses_one" in out
     assert "1 job(s) lost: inner-q/1 [doomed] lost (its record vanished without finishing)" in out
-    assert "ledgers checked" in out and "1 lost" in out
+    # The summary adds up the numbers each report carries (across xdist workers too).
+    assert "3 ledgers checked: 2 jobs added, 1 lost, 0 duplicates, 0 stalls recovered" in out, out
+    assert "test_inner.py::test_loses_one: " in out and "lost=1" in out, out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import fakeredis
@@ -15,16 +14,9 @@ from simulator.clock import ManualClock, ScaledClock
 from simulator.cron import Cron, cron_lock_key
 from simulator.observe.logs import LogSink
 from simulator.queues.registry import cron_pause_key
+from tests.waiting import wait_until
 
 PREFIX = "cron-test"
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the deadline")
-        time.sleep(0.01)
 
 
 def counting(calls: list[int]) -> Callable[[], int]:
@@ -42,8 +34,20 @@ def fake() -> fakeredis.FakeRedis:
     return fakeredis.FakeRedis()
 
 
+class CountingClock(ManualClock):
+    """A manual clock that counts its readings: the scheduler has looked at the time when the count moves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def now(self) -> float:
+        self.reads += 1
+        return super().now()
+
+
 def make_cron(fake: fakeredis.FakeRedis, tick: Callable[[], int], **kwargs: object) -> tuple[Cron, LogSink]:
-    clock = ManualClock()
+    clock = CountingClock()
     logs = LogSink("", PREFIX, clock, "cron", client=fake)
     return Cron("", PREFIX, clock, tick, logs=logs, client=fake, **kwargs), logs  # type: ignore[arg-type]
 
@@ -105,10 +109,10 @@ def run_two_at_once(cron: Cron, release: threading.Event) -> list[int | None]:
     results: list[int | None] = []
     first = threading.Thread(target=lambda: results.append(cron.run_once()))
     first.start()
-    wait_until(lambda: cron.running == 1)
+    wait_until(lambda: cron.running == 1, "cron.running == 1")
     second = threading.Thread(target=lambda: results.append(cron.run_once()))
     second.start()
-    wait_until(lambda: cron.running == 2 or cron.skipped_locked == 1)
+    wait_until(lambda: cron.running == 2 or cron.skipped_locked == 1, "a second run or a locked skip")
     release.set()
     first.join(10)
     second.join(10)
@@ -159,15 +163,17 @@ def test_bad_interval_is_refused(fake: fakeredis.FakeRedis, minutes: float) -> N
 def test_background_cron_fires_on_a_manual_clock(fake: fakeredis.FakeRedis) -> None:
     cron, _ = make_cron(fake, lambda: 1, interval_minutes=5.0)
     clock = cron.clock
-    assert isinstance(clock, ManualClock)
+    assert isinstance(clock, CountingClock)
     cron.start()
     try:
-        wait_until(lambda: cron.runs == 1)
+        wait_until(lambda: cron.runs == 1, "cron.runs == 1")
         clock.advance(299.0)
-        time.sleep(0.1)  # nothing is due: give the scheduler a chance to misfire
+        seen = clock.reads
+        # Nothing is due: the scheduler reads the clock a few more times and must not fire.
+        wait_until(lambda: clock.reads >= seen + 5, "the scheduler to look at the clock again")
         assert cron.runs == 1
         clock.advance(1.0)
-        wait_until(lambda: cron.runs == 2)
+        wait_until(lambda: cron.runs == 2, "cron.runs == 2")
     finally:
         cron.stop()
 
@@ -185,9 +191,9 @@ def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> N
     try:
         cron.start()
         if use_lock:
-            wait_until(lambda: cron.skipped_locked >= 2)
+            wait_until(lambda: cron.skipped_locked >= 2, "cron.skipped_locked >= 2")
         else:
-            wait_until(lambda: cron.max_concurrent >= 3)
+            wait_until(lambda: cron.max_concurrent >= 3, "cron.max_concurrent >= 3")
         release.set()
     finally:
         cron.close()
@@ -217,10 +223,10 @@ def test_real_redis_pause_switch(scenario: ScenarioEnv) -> None:
     )
     try:
         cron.start()
-        wait_until(lambda: cron.skipped_paused >= 2)
+        wait_until(lambda: cron.skipped_paused >= 2, "cron.skipped_paused >= 2")
         assert calls == []
         client.delete(cron_pause_key(scenario.prefix))
-        wait_until(lambda: len(calls) >= 1)
+        wait_until(lambda: len(calls) >= 1, "len(calls) >= 1")
     finally:
         cron.close()
         client.close()

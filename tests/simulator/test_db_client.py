@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import time
 from typing import Any
 
 import psycopg
@@ -22,6 +21,7 @@ from simulator.db import (
 )
 from simulator.models import ImageReviewProductImage, Merchant
 from simulator.observe.logs import LogSink
+from tests.waiting import wait_until
 
 
 class RecordingLog:
@@ -48,16 +48,6 @@ def connections(database_url: str, application_name: str) -> int:
     return int(row[0])
 
 
-def wait_for_connections(database_url: str, application_name: str, expected: int, deadline: float = 10.0) -> int:
-    """Backends leave pg_stat_activity asynchronously after a close: poll until `expected` or the deadline."""
-    end = time.monotonic() + deadline
-    seen = connections(database_url, application_name)
-    while seen != expected and time.monotonic() < end:
-        time.sleep(0.02)
-        seen = connections(database_url, application_name)
-    return seen
-
-
 def test_cold_client_refuses_every_request(scenario: ScenarioEnv) -> None:
     logs = RecordingLog()
     client = PrismaClient(scenario.database_url, logs=logs)
@@ -82,7 +72,8 @@ def test_connections_carry_application_name_and_close_on_disconnect(scenario: Sc
         assert connections(scenario.database_url, name) == 3
     client.disconnect()
     assert not client.is_connected
-    assert wait_for_connections(scenario.database_url, name, 0) == 0
+    wait_until(lambda: connections(scenario.database_url, name) == 0, f"{name}'s connections to leave the server",
+               timeout=10)
 
 
 def test_real_pool_timeout_is_p2024_and_the_limit_holds(scenario: ScenarioEnv) -> None:
@@ -218,7 +209,8 @@ def test_each_client_has_its_own_pool(scenario: ScenarioEnv) -> None:
     finally:
         for client in clients:
             client.disconnect()
-    assert wait_for_connections(scenario.database_url, name, 0) == 0
+    wait_until(lambda: connections(scenario.database_url, name) == 0, f"{name}'s connections to leave the server",
+               timeout=10)
 
 
 def test_client_errors_reach_the_scenario_log_under_the_checklist_signatures(scenario: ScenarioEnv) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import fakeredis
@@ -18,16 +17,9 @@ from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler
 from simulator.queues.bridge import QueueBridge
 from simulator.queues.registry import QUEUE_NAMES
+from tests.waiting import wait_until
 
 PARSE, DRAFTS = QUEUE_NAMES[0], QUEUE_NAMES[1]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the deadline")
-        time.sleep(0.02)
 
 
 def test_queue_depths_count_every_unfinished_state_with_fakeredis() -> None:
@@ -98,7 +90,7 @@ def test_sample_reads_real_redis_and_postgres(scenario: ScenarioEnv, bridge: Que
     sampler = MetricsSampler(scenario.redis_url, scenario.prefix, scenario.database_url, logs, [PARSE, DRAFTS])
     try:
         bridge.start_worker(PARSE, hold, concurrency=1)
-        wait_until(lambda: bridge.counts(PARSE).get("active", 0) == 1)
+        wait_until(lambda: bridge.counts(PARSE).get("active", 0) == 1, "the parse job to be active")
         sample = sampler.sample(120.0)
         assert sample.t == 120.0
         # wait 1 + active 1 + delayed 1 on parse; prioritized 1 on drafts: agrees with BullMQ's own counts
@@ -112,7 +104,7 @@ def test_sample_reads_real_redis_and_postgres(scenario: ScenarioEnv, bridge: Que
         release.set()
         for conn in [*app_connections, other]:
             conn.close()
-    wait_until(lambda: bridge.counts(PARSE).get("completed", 0) == 2)
+    wait_until(lambda: bridge.counts(PARSE).get("completed", 0) == 2, "two parse jobs completed")
     later = sampler.sample(180.0)
     assert later.queue_depths == {PARSE: 1, DRAFTS: 1}  # the delayed job is still ahead
     assert later.pg_connections == 0
@@ -134,7 +126,7 @@ def test_background_sampling_on_virtual_time(scenario: ScenarioEnv) -> None:
     logs = LogSink(scenario.redis_url, scenario.prefix, clock)
     with MetricsSampler(scenario.redis_url, scenario.prefix, scenario.database_url, logs, QUEUE_NAMES) as sampler:
         sampler.start(clock, every=30.0)  # every 0.05 s of wall time
-        wait_until(lambda: len(sampler.samples) >= 3)
+        wait_until(lambda: len(sampler.samples) >= 3, "len(sampler.samples) >= 3")
         sampler.stop()
         times = [t for t, _ in sampler.series()["queue_depth"]]
     assert times == sorted(times) and times[-1] - times[0] >= 30.0

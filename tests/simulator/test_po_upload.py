@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
@@ -16,6 +15,7 @@ from harness.isolation import ScenarioEnv
 from simulator.db import PrismaClient, prisma_operation
 from simulator.models import PurchaseOrder, PurchaseOrderLine, Workflow
 from simulator.po import POFileError, UnknownMerchantError, ensure_merchant, fake_po, upload_po
+from tests.waiting import wait_until
 
 TABLES = ("Merchant", "PurchaseOrder", "PurchaseOrderLine", "Workflow")
 HOSTILE_SKU = "SKU-'; DROP TABLE \"PurchaseOrderLine\"; --"
@@ -99,10 +99,8 @@ def test_a_concurrent_duplicate_is_refused_by_the_unique_key(scenario: ScenarioE
         upload_po(session, "m-1", filename, content)
         other = threading.Thread(target=second_upload)
         other.start()
-        deadline = time.monotonic() + 10
-        while not waiting_on_a_lock(scenario.database_url):
-            assert time.monotonic() < deadline, "the second upload never reached the unique key"
-            time.sleep(0.01)
+        wait_until(lambda: waiting_on_a_lock(scenario.database_url), "the second upload to reach the unique key",
+                   timeout=10, every=0.01)
     other.join(timeout=30)
     assert len(outcome) == 1 and isinstance(outcome[0], POFileError)
     assert f"already uploaded for merchant m-1 as '{filename}'" in str(outcome[0])

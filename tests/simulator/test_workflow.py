@@ -85,5 +85,5 @@ def test_worker_cli_bad_input_is_one_line_and_exit_2() -> None:
         result = _worker(*args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
+        assert len(lines) == 1 and lines[0].startswith("python -m simulator: error: "), (args, result.stderr)
         assert "Traceback" not in result.stderr
