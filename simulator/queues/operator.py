@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from recovery_tools.manage_queues import control, cron_switch, library
 from recovery_tools.manage_queues.handles import Queues
+from simulator.queues.registry import QUEUE_LIBRARY
 
 
 async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
@@ -16,7 +17,7 @@ async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     try:
         await cron_switch.pause_cron(client, prefix)
         queues = Queues(client, prefix)
-        libraries = await library.detect(client, prefix, list(names), None, None)
+        libraries = await library.detect(client, prefix, list(names), None, QUEUE_LIBRARY)
         for name in names:
             await control.pause_queue(queues, name, libraries[name])
     finally:
@@ -28,7 +29,7 @@ async def resume(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     client = aioredis.Redis.from_url(redis_url)
     try:
         queues = Queues(client, prefix)
-        libraries = await library.detect(client, prefix, list(names), None, None)
+        libraries = await library.detect(client, prefix, list(names), None, QUEUE_LIBRARY)
         for name in names:
             await control.resume_queue(queues, name, libraries[name])
         await cron_switch.resume_cron(client, prefix)
