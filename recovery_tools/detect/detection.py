@@ -66,8 +66,8 @@ def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_sc
             verdicts[bug_id] = detector(app)
         except Exception as error:  # noqa: BLE001 - the safe side: this bug unknown, the others still judged
             where = traceback.extract_tb(error.__traceback__)[-1]
-            verdicts[bug_id] = Verdict(UNKNOWN, (Evidence(".", 0, f"the detector failed: {type(error).__name__}: "
-                                                               f"{error} ({Path(where.filename).name}:{where.lineno})"),))
+            why = f"the detector failed: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
+            verdicts[bug_id] = Verdict(UNKNOWN, (Evidence(".", 0, why),))
     return Detection(app.root, verdicts, assume_fixed)
 
 

@@ -53,5 +53,7 @@ def detect(app: AppSource) -> Verdict:
         return broken(*found, *unreadable)
     if unreadable:
         return unknown(*unreadable)
-    return fixed(Evidence(schema_rel, 0, f"every table of the {len(result.sites)} raw SQL references in "
-                                         f"{result.strings} SQL strings is a model's table"))
+    if not result.sites:
+        return fixed(Evidence(schema_rel, 0, f"no raw SQL names a table; the schema has {len(tables)} tables"))
+    return fixed(Evidence(schema_rel, 0, f"all {len(result.sites)} tables named in raw SQL ({result.strings} "
+                                         "strings) are tables of the Prisma schema"))
