@@ -15,16 +15,16 @@ from recovery_tools.detect.releases import BUG_IDS, REQUIRED_FIXES
 
 PROG = "detect-release"
 
-app = typer_app(
-    PROG,
+HELP = (
     "Read an app's source and tell, for each bug of the recovery checklist's catalogue, whether this commit holds "
     "its broken or its fixed form, with evidence (file:line, why); then the name of the release it holds, as the "
     "harness's `pytest features/ --release NAME` reads it.\n\n"
     f"Bugs: {', '.join(BUG_IDS)}. A bug the source does not show either way is `unknown` and counts as broken "
     "unless --assume-fixed names it.\n\n"
     f"Exit codes: 0 every fix the deploy must hold is there ({', '.join(REQUIRED_FIXES)}), 1 some are not, "
-    "2 bad input (no such path, nothing parseable, a bad option).",
+    "2 bad input (no such path, nothing parseable, a bad option)."
 )
+app = typer_app(PROG, HELP)
 
 PrismaSchemaPath = Annotated[
     Path | None,
@@ -41,7 +41,7 @@ JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ...,
                                                          "relative to PATH).")]
 
 
-@app.command()
+@app.command(help=HELP)
 def detect(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="The app's repository root (or a folder of it).")],
     prisma_schema: PrismaSchemaPath = None,

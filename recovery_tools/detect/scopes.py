@@ -92,19 +92,23 @@ class Scopes:
             binding = text(node.child_by_field_name("kind"))
             scope = _scope_of(node, _FUNCTION_SCOPES) if binding == "var" else node
             self._declare(scope, pattern_names(node.child_by_field_name("left")), binding)
-        elif kind in ("function_declaration", "generator_function_declaration", "class_declaration"):
+        elif kind == "class_declaration":
             name = node.child_by_field_name("name")
             if name is not None:
-                self._declare(_scope_of(node, BLOCKS), iter([name]), "class" if "class" in kind else "function")
-        elif kind in FUNCTIONS:
+                self._declare(_scope_of(node, BLOCKS), iter([name]), "class")
+        if kind in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self._declare(_scope_of(node, BLOCKS), iter([name]), "function")
+        if kind in FUNCTIONS:
             params = node.child_by_field_name("parameters")
             single = node.child_by_field_name("parameter")
             names = [n for p in (params.named_children if params is not None else []) for n in pattern_names(p)]
             names += list(pattern_names(single))
             self._declare(node, iter(names), "param")
-        elif kind == "catch_clause":
+        if kind == "catch_clause":
             self._declare(node, pattern_names(node.child_by_field_name("parameter")), "catch")
-        elif kind == "import_statement":
+        if kind == "import_statement":
             names = [n for n in walk(node) if n.type == "identifier" and n.parent is not None
                      and n.parent.type in ("import_clause", "import_specifier", "namespace_import")
                      and (n.parent.type != "import_specifier" or n == n.parent.child_by_field_name("alias")

@@ -2,7 +2,8 @@
 fallback that creates a queue for a name it does not know (a queue no worker listens on).
 
 The shared config is the module-level list (an array of strings, or an object of string values) of an
-exporting module that shares most names with the tool config's queues; without one, the tool config's list.
+exporting module that shares most names with what producers use and the tool config lists (a name saying
+`queue` counts too); without one, the tool config's list.
 Producers are `new Queue('name')`/`new Bull('name')`, calls of queue helpers (`getQueue('name')`,
 `enqueue('name', ...)`, `addJob('name', ...)`) and `queue: 'name'` / `queueName: 'name'` properties.
 """
@@ -96,13 +97,22 @@ def _fallbacks(parsed: Parsed) -> list[Node]:
     return found
 
 
+def _score(node: Node, values: list[str], used: set[str], wanted: set[str]) -> int:
+    """How much a list looks like the shared queue config: names producers use or the tool config lists, and a
+    name that says so (`QUEUE_NAMES`, `queues`)."""
+    owner = node.parent.child_by_field_name("name") if node.parent is not None else None
+    named = bool(re.search("queue", text(owner), re.IGNORECASE))
+    return len(set(values) & (used | wanted)) + named
+
+
 def detect(app: AppSource) -> Verdict:
     wanted = set(app.config_queues)
+    used = {name for _, parsed in app.parsed() for _, name in _producers(parsed)}
     best: tuple[int, str, Node, list[str]] | None = None
     for source, parsed in app.parsed():
         for node, values in shared_lists(parsed):
-            score = len(wanted & set(values)) if wanted else int(bool(re.search("queue", text(node.parent), re.I)))
-            if score >= (2 if wanted else 1) and (best is None or score > best[0]):
+            score = _score(node, values, used, wanted)
+            if score >= 2 and (best is None or score > best[0]):
                 best = (score, source.rel, node, values)
     evidence: list[Evidence] = []
     if best is not None:
