@@ -19,6 +19,7 @@ pytest_plugins = [
     "steps.smoke_steps",
     "steps.tool_steps",
     "steps.schema_steps",
+    "steps.release_detection",
     "steps.simulation_steps",
     "steps.queue_steps",
     "steps.deploy_steps",
@@ -28,7 +29,6 @@ pytest_plugins = [
     "steps.follow_up_steps",
     "steps.criteria_steps",
     "steps.live_steps",
-    "steps.release_detection",
 ]
 
 
