@@ -89,7 +89,7 @@ class ReleaseReport:
         scenario["tags"] = [*scenario.get("tags", []), f"release:{names[0]}"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.used and detection(self.config) is None:
+        if not self.used:  # e.g. the live preflight, which reads --app-source for its scan only
             return
         terminalreporter.section("release under test")
         for line in describe(self.config):
