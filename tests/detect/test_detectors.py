@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from recovery_tools.detect import (
+    DETECTORS,
     connection_hygiene,
     cron_overload,
     google_429,
@@ -10,7 +13,9 @@ from recovery_tools.detect import (
     prisma_warmup,
     temporary_queue,
 )
+from recovery_tools.detect.app import AppSource
 from recovery_tools.detect.detection import detect_release
+from recovery_tools.detect.model import Verdict
 from recovery_tools.detect.releases import BUG_IDS
 from tests.detect.conftest import WriteApp
 
@@ -125,3 +130,15 @@ def test_a_file_that_does_not_parse_makes_every_would_be_fixed_bug_unknown(write
     assert detection.release == "incident-without-prisma-warmup"  # unknown counts as broken
     assumed = detect_release(write_app({}).root, assume_fixed=frozenset(BUG_IDS))
     assert assumed.release == "healthy" and assumed.verdicts["google-429"].state == "unknown"
+
+
+def test_a_detector_that_fails_says_unknown_and_the_others_still_judge(write_app: WriteApp,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(app: AppSource) -> Verdict:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setitem(DETECTORS, "google-429", explode)
+    detection = detect_release(write_app({"a.js": "const a = 1;\na = 2;\n"}).root)
+    verdict = detection.verdicts["google-429"]
+    assert verdict.state == "unknown" and "the detector failed: RecursionError" in verdict.evidence[0].why
+    assert detection.verdicts["const-reassignment"].state == "broken"
