@@ -19,6 +19,7 @@ pytest_plugins = [
     "steps.smoke_steps",
     "steps.tool_steps",
     "steps.schema_steps",
+    "steps.release_detection",
     "steps.simulation_steps",
     "steps.queue_steps",
     "steps.deploy_steps",
@@ -41,14 +42,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--prisma-schema", default=None,
                      help="live preflight: the app's own schema.prisma (default: the simulator's)")
     parser.addoption("--app-source", default=None,
-                     help="live preflight: the app's source tree to scan for raw SQL (default: the simulator's app)")
+                     help="the app's source tree: the deploy gate judges the release its code holds (detect-release) "
+                     "unless --release is given; the live preflight scans it for raw SQL "
+                     "(default: the simulator's app)")
     parser.addoption("--queue-prefix", default="bull",
                      help="live preflight: the BullMQ key prefix of the app's queues (default: bull)")
     parser.addoption(
         "--release",
-        default="deploy",
-        help="the release under test in the deploy gate: deploy (default), incident, healthy, "
-        "or <release>-without-<bug id>",
+        default=None,
+        help="the release under test in the deploy gate: deploy (default, unless --app-source), incident, healthy, "
+        "then any -without-<bug id> / -with-<bug id> parts",
     )
 
 

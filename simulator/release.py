@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recovery_tools.detect.releases import BASES, release_fixes
 from simulator.bugs import BUG_IDS, bug
 
 
@@ -38,10 +39,11 @@ class Release:
         return Release(name or f"{self.name}-with-{'-'.join(bug_ids)}", self.fixes | set(bug_ids))
 
 
+# The named releases and their fixes are recovery_tools' (detect-release prints names this module reads).
 # In production before this deploy: only the earlier warmup fix.
-INCIDENT = Release("incident", frozenset({"prisma-warmup"}))
+INCIDENT = Release("incident", BASES["incident"])
 # This deploy: fixes 1-3 of the checklist; the remaining issues are still there.
-DEPLOY = Release("deploy", frozenset({"const-reassignment", "image-review-table-mismatch", "prisma-warmup"}))
+DEPLOY = Release("deploy", BASES["deploy"])
 # Every fix, follow-up tasks included.
 HEALTHY = Release("healthy", frozenset(BUG_IDS))
 
@@ -49,10 +51,8 @@ RELEASES: dict[str, Release] = {release.name: release for release in (INCIDENT, 
 
 
 def release_named(name: str) -> Release:
-    """A release by name: incident, deploy, healthy, or `<name>-without-<bug id>` (one bug broken)."""
+    """A release by name: incident, deploy, healthy, then any `-without-<bug id>` and `-with-<bug id>` parts
+    (the names detect-release prints); ValueError for anything else."""
     if name in RELEASES:
         return RELEASES[name]
-    base, sep, bug_id = name.partition("-without-")
-    if sep and base in RELEASES and bug_id in BUG_IDS:
-        return RELEASES[base].with_broken(bug_id)
-    raise ValueError(f"unknown release {name!r}; known: {', '.join(RELEASES)} or <release>-without-<bug id>")
+    return Release(name, release_fixes(name))

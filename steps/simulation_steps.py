@@ -12,6 +12,7 @@ from harness.isolation import ScenarioEnv
 from simulator.po.upload import UploadResult
 from simulator.release import HEALTHY, Release, release_named
 from simulator.simulation import Simulation
+from steps.release_detection import record, release_under_test_name
 
 # Virtual seconds per wall second in the features: 30 virtual minutes take at most 6 wall seconds.
 TIME_SCALE = 300.0
@@ -59,12 +60,14 @@ def release_running(env: ScenarioEnv, name: str, simulations: list[Simulation],
 
 @pytest.fixture
 def release_under_test(request: pytest.FixtureRequest) -> Release:
-    """The release the deploy gate judges (--release; default: this deploy)."""
-    name = str(request.config.getoption("--release"))
+    """The release the deploy gate judges: --release, else what --app-source's code holds, else this deploy."""
+    name = release_under_test_name(request.config)
     try:
-        return release_named(name)
+        release = release_named(name)
     except ValueError as error:
         raise pytest.UsageError(f"--release: {error}") from None
+    record(request)
+    return release
 
 
 @given("the release under test is running", target_fixture="sim")

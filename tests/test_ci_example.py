@@ -58,3 +58,14 @@ def test_the_commands_it_runs_are_the_ones_the_readme_documents() -> None:
     for command in commands:
         tokens = shlex.split(command)
         assert shlex.join(tokens) in " ".join(readme.replace("\\ ", " ").split()), f"README lacks: {command}"
+
+
+def test_the_gate_judges_the_release_the_commit_holds() -> None:
+    gate = load()["jobs"]["gate"]
+    app_checkouts = [step for step in gate["steps"] if "checkout" in step.get("uses", "")
+                     and step.get("with", {}).get("path") == "app" and "repository" not in step.get("with", {})]
+    assert len(app_checkouts) == 1, "the gate reads this commit's own source"
+    gate_pytest = [command for command in pytest_commands({"jobs": {"gate": gate}})]
+    assert len(gate_pytest) == 1
+    tokens = shlex.split(gate_pytest[0])
+    assert tokens[tokens.index("--app-source") + 1] == "../app" and "--release" not in tokens

@@ -28,6 +28,8 @@ from harness.rehearsal.progress import Progress
 from harness.rehearsal.scenarios import Options, RehearsalAborted
 from harness.rehearsal.scenarios import run as run_scenario
 from recovery_tools.cli import EXIT_FAIL, EXIT_OK, ToolError, run, typer_app
+from recovery_tools.detect.app import AppSourceError
+from recovery_tools.detect.detection import detect_release, summary_lines
 from recovery_tools.report.html import write_report
 from recovery_tools.report.journal import Journal, write_json
 from recovery_tools.urls import redact
@@ -78,6 +80,23 @@ def _withheld(values: list[str] | None, scenario: Scenario) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def _detected(app_source: Path | None, scenario: Scenario, withheld: bool, quiet: bool) -> dict[str, Any] | None:
+    """detect-release on --app-source (its summary on stderr), or None without the option."""
+    if app_source is None:
+        return None
+    if scenario is not Scenario.incident or withheld:
+        raise typer.BadParameter("applies to the incident scenario only, without --withhold-fix",
+                                 param_hint="--app-source")
+    try:
+        detection = detect_release(app_source)
+    except AppSourceError as error:
+        raise typer.BadParameter(str(error), param_hint="--app-source") from None
+    if not quiet:
+        for line in summary_lines(detection, limit=3):
+            err.print(line, markup=False)
+    return {"app_source": str(app_source), **detection.to_dict()}
+
+
 def _server_versions(redis_url: str, database_url: str) -> dict[str, str]:
     client = redis.Redis.from_url(redis_url)
     try:
@@ -122,12 +141,16 @@ def rehearse(
                                                 help="Directory for journal.json and report.html.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the journal as one JSON document on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    app_source: Annotated[Path | None, typer.Option(
+        "--app-source", help="incident: deploy the release the app's source at PATH holds (detect-release), "
+        "not this deploy; the journal and report keep the detection's evidence.")] = None,
 ) -> int:
     """Run one rehearsal scenario; the exit code is the verdict."""
     # The app's log events go to the scenario's log stream (and the journal), not to this terminal.
     logging.getLogger("simulator").addHandler(logging.NullHandler())
     options = Options(seed=seed, pos=pos, duration=parse_duration(duration), time_scale=time_scale,
-                      fast_forward=fast_forward, withhold=_withheld(withhold_fix, scenario))
+                      fast_forward=fast_forward, withhold=_withheld(withhold_fix, scenario),
+                      detection=_detected(app_source, scenario, bool(withhold_fix), quiet))
     if report is not None:
         try:
             report.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from harness.rehearsal.progress import Progress
 from harness.runbook import ToolRun, run_tool
 from recovery_tools.report.journal import Journal, Step
 from simulator.observe.logs import count_signatures
-from simulator.release import DEPLOY, HEALTHY, INCIDENT, Release
+from simulator.release import DEPLOY, HEALTHY, INCIDENT, Release, release_named
 from simulator.simulation import Simulation
 
 SCENARIOS = ("incident", "rollback", "follow-ups")
@@ -62,11 +62,16 @@ class Options:
     time_scale: float = 300.0  # virtual seconds per wall second for the checklist steps
     fast_forward: bool = True  # load windows run at max(time_scale, duration / FAST_WALL_SECONDS)
     withhold: tuple[str, ...] = ()  # fixes kept out of the incident's deploy
+    # detect-release's JSON for --app-source: the incident's deploy is the release the app's code holds.
+    detection: dict[str, Any] | None = None
 
     def journal_options(self, scenario: str, backend: str) -> dict[str, Any]:
-        return {"scenario": scenario, "seed": self.seed, "pos": self.pos, "duration_seconds": self.duration,
-                "time_scale": self.time_scale, "fast_forward": self.fast_forward, "withhold": list(self.withhold),
-                "backend": backend}
+        options = {"scenario": scenario, "seed": self.seed, "pos": self.pos, "duration_seconds": self.duration,
+                   "time_scale": self.time_scale, "fast_forward": self.fast_forward, "withhold": list(self.withhold),
+                   "backend": backend}
+        if self.detection is not None:
+            options["detected_release"] = self.detection["release"]
+        return options
 
 
 def workflow_statuses(database_url: str, workflow_ids: list[str]) -> dict[str, str]:
@@ -281,8 +286,11 @@ def _criteria_entries(results: list[CriterionResult]) -> list[dict[str, Any]]:
             for r in results]
 
 
-def deploy_release(withhold: tuple[str, ...]) -> Release:
-    """The release this checklist deploys, with the withheld fixes kept out."""
+def deploy_release(withhold: tuple[str, ...], detection: dict[str, Any] | None = None) -> Release:
+    """The release this checklist deploys: the one the app's source holds when detected, else this deploy with
+    the withheld fixes kept out."""
+    if detection is not None:
+        return release_named(str(detection["release"]))
     if not withhold:
         return DEPLOY
     return DEPLOY.with_broken(*withhold, name=f"deploy-without-{'-'.join(withhold)}")
@@ -314,8 +322,10 @@ def incident(r: Rehearsal) -> list[CriterionResult]:
             step.outcome = "failed"
     with r.step("verify-schema", "check-table-names", f"{pre} / 3. Verify Database Schema") as step:
         r.tool(step, "check-table-names", output_is_evidence=True)
-    release = deploy_release(r.options.withhold)
+    release = deploy_release(r.options.withhold, r.options.detection)
     with r.step("deploy", f"Deploy the fixes (release {release.name})", "Deployment", DEPLOY_SECONDS) as step:
+        if r.options.detection is not None:
+            step.evidence["detected_from_source"] = r.options.detection
         started = sim.clock.now()
         live = r.deploy(step, release)
     with r.step("monitor-deployment", "Watch the deployment logs", f"{post} / 1. Monitor Deployment") as step:

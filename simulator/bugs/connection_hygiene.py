@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from recovery_tools.detect import connection_hygiene as _detector
 from simulator.bugs.bug import Bug
 from simulator.clock import Clock
 from simulator.db.client import PrismaClient
@@ -25,6 +26,9 @@ BUG = Bug(
     fixed="one client per instance, replaced clients closed, recreation limited, one batched query",
     signature="pool-timeout",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 # Prisma's defaults for a serverless instance, in virtual seconds where they are waits.
 CONNECTION_LIMIT = 5

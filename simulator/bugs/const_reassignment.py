@@ -11,6 +11,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from recovery_tools.detect import const_reassignment as _detector
 from simulator.bugs.bug import Bug
 from simulator.models import ProductDraft, ProductDraftImage, table
 
@@ -22,6 +23,9 @@ BUG = Bug(
     fixed="one query into `let draftsToProcess`",
     signature="const-assignment",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 
 class ConstScope:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from recovery_tools.detect import cron_overload as _detector
 from simulator.bugs.bug import Bug
 from simulator.clock import Clock
 from simulator.models import Workflow
@@ -22,6 +23,9 @@ BUG = Bug(
     fixed="every 3 minutes, one run at a time (a Redis lock), a batch claimed in one statement",
     signature=None,  # it shows as duplicate stage runs and growing queues, not as a log line
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 BATCH_SIZE = 10
 # Virtual seconds the unbatched tick spends per workflow: its separate round trips from a cold function.

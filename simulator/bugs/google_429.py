@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import redis
 
+from recovery_tools.detect import google_429 as _detector
 from simulator.bugs.bug import Bug
 from simulator.clock import Clock
 from simulator.observe.logs import LogSink
@@ -24,6 +25,9 @@ BUG = Bug(
     fixed="a shared per-minute budget under the quota, exponential backoff with jitter, Retry-After, retry limit",
     signature="google-429",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 BROKEN_ATTEMPTS = 3
 FIXED_ATTEMPTS = 6

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from recovery_tools.detect import image_review_table_mismatch as _detector
 from simulator.bugs.bug import Bug
 from simulator.db.client import PrismaClient
 from simulator.models import ImageReviewProductImage
@@ -20,6 +21,9 @@ BUG = Bug(
     fixed="Prisma model ImageReviewProductImage (the PascalCase table that exists)",
     signature="relation-does-not-exist",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 # The legacy query, verbatim as the broken service sent it with $queryRawUnsafe. Kept as one plain string
 # literal so that `check-table-names --scan` can find the table names it uses.

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from recovery_tools.detect import prisma_warmup as _detector
 from simulator.bugs.bug import Bug
 from simulator.clock import Clock
 from simulator.db.client import PrismaClient
@@ -26,6 +27,9 @@ BUG = Bug(
     fixed="prisma_operation() connects the engine first (with retry), then runs the query",
     signature="engine-not-connected",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 # How long a cold instance's engine takes to come up after its first use, in virtual seconds.
 COLD_START_SECONDS = 8.0

@@ -3,6 +3,7 @@ a temporary queue no worker listens on; the fix takes names only from the regist
 
 from __future__ import annotations
 
+from recovery_tools.detect import temporary_queue as _detector
 from simulator.bugs.bug import Bug
 from simulator.observe.logs import LogSink
 from simulator.queues.registry import QUEUE_NAMES, is_registered
@@ -15,6 +16,9 @@ BUG = Bug(
     fixed="producers take names only from simulator.queues.registry; every registered queue is checked",
     signature="temporary-queue",
 )
+
+# The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
+detect = _detector.detect
 
 # The name the old refinement producer still used.
 LEGACY_REFINEMENT_QUEUE = "image-refinement"

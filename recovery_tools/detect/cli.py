@@ -1,0 +1,77 @@
+"""The `detect-release` command: exit 0 the deploy's fixes are all in the source, 1 some are not, 2 bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recovery_tools.cli import EXIT_FAIL, EXIT_OK, ConfigPath, ToolError, run, tool_config, typer_app
+from recovery_tools.detect.app import AppSourceError
+from recovery_tools.detect.detection import detect_release, summary_lines
+from recovery_tools.detect.releases import BUG_IDS, REQUIRED_FIXES
+
+PROG = "detect-release"
+
+HELP = (
+    "Read an app's source and tell, for each bug of the recovery checklist's catalogue, whether this commit holds "
+    "its broken or its fixed form, with evidence (file:line, why); then the name of the release it holds, as the "
+    "harness's `pytest features/ --release NAME` reads it.\n\n"
+    f"Bugs: {', '.join(BUG_IDS)}. A bug the source does not show either way is `unknown` and counts as broken "
+    "unless --assume-fixed names it.\n\n"
+    f"Exit codes: 0 every fix the deploy must hold is there ({', '.join(REQUIRED_FIXES)}), 1 some are not, "
+    "2 bad input (no such path, nothing parseable, a bad option)."
+)
+app = typer_app(PROG, HELP)
+
+PrismaSchemaPath = Annotated[
+    Path | None,
+    typer.Option(metavar="PATH", help="The app's Prisma schema (default: PATH/prisma/schema.prisma, else the first "
+                                      "schema.prisma under PATH, else the config's prisma_schema)."),
+]
+AssumeFixed = Annotated[
+    list[str] | None,
+    typer.Option(metavar="ID", help="Count this bug as fixed when its detector says unknown (repeatable); a bug "
+                                    "the source shows broken stays broken."),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ..., "bugs": {ID: {"state", '
+                                                         '"evidence": [{"file", "line", "why"}]}}} (paths '
+                                                         "relative to PATH).")]
+
+
+@app.command(help=HELP)
+def detect(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The app's repository root (or a folder of it).")],
+    prisma_schema: PrismaSchemaPath = None,
+    assume_fixed: AssumeFixed = None,
+    json_output: JsonOutput = False,
+    config: ConfigPath = None,
+) -> None:
+    """Which bugs the app's source at PATH still holds, and the release that makes."""
+    settings = tool_config(config)
+    schema = prisma_schema
+    if schema is not None and not schema.is_file():
+        raise ToolError(f"--prisma-schema {schema}: no such file")
+    try:
+        fallback = settings.prisma_schema if settings.source is not None else None
+        detection = detect_release(path, prisma_schema=schema, fallback_schema=fallback,
+                                   config_queues=settings.queues, assume_fixed=frozenset(assume_fixed or ()))
+    except AppSourceError as error:
+        raise ToolError(str(error)) from None
+    except ValueError as error:
+        raise ToolError(f"--assume-fixed: {error}") from None
+    if json_output:
+        typer.echo(json.dumps(detection.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for text_line in summary_lines(detection):
+            typer.echo(text_line)
+        if detection.missing_required:
+            typer.echo(f"the deploy's fixes missing: {', '.join(detection.missing_required)}")
+    raise typer.Exit(EXIT_FAIL if detection.missing_required else EXIT_OK)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry (the project's CLI convention, recovery_tools.cli)."""
+    run(app, PROG, argv)

@@ -1,0 +1,90 @@
+"""Running every detector on an app's source and naming the release it holds (unknown counts as broken)."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recovery_tools.detect import DETECTORS
+from recovery_tools.detect.app import AppSource
+from recovery_tools.detect.model import BROKEN, FIXED, UNKNOWN, Evidence, Verdict
+from recovery_tools.detect.releases import BUG_IDS, REQUIRED_FIXES, release_name
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Each bug's verdict, the bugs assumed fixed by the operator, and the release that follows."""
+
+    root: Path
+    verdicts: dict[str, Verdict]
+    assumed_fixed: frozenset[str] = field(default=frozenset())
+
+    def counts_as_fixed(self, bug_id: str) -> bool:
+        state = self.verdicts[bug_id].state
+        return state == FIXED or (state == UNKNOWN and bug_id in self.assumed_fixed)
+
+    @property
+    def fixes(self) -> frozenset[str]:
+        return frozenset(b for b in BUG_IDS if self.counts_as_fixed(b))
+
+    @property
+    def release(self) -> str:
+        return release_name(self.fixes)
+
+    @property
+    def missing_required(self) -> tuple[str, ...]:
+        """The fixes the deploy must hold that this source does not."""
+        return tuple(b for b in REQUIRED_FIXES if not self.counts_as_fixed(b))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "release": self.release,
+            "bugs": {bug_id: {"state": verdict.state, "evidence": [e.to_dict() for e in verdict.evidence],
+                              "counts_as": "fixed" if self.counts_as_fixed(bug_id) else BROKEN,
+                              "assumed_fixed": bug_id in self.assumed_fixed and verdict.state == UNKNOWN}
+                     for bug_id, verdict in self.verdicts.items()},
+            "required_fixes": list(REQUIRED_FIXES),
+            "missing_required": list(self.missing_required),
+        }
+
+
+def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_schema: Path | None = None,
+                   config_queues: tuple[str, ...] = (), assume_fixed: frozenset[str] = frozenset()) -> Detection:
+    """Every detector on the app at `root`; AppSourceError when it is not an app's source. The Prisma schema is
+    `prisma_schema`, else the app's own, else `fallback_schema`. A detector that fails on code it did not
+    expect answers `unknown` with the error, so one bug never hides the others."""
+    unknown_ids = assume_fixed - set(BUG_IDS)
+    if unknown_ids:
+        raise ValueError(f"unknown bug id(s) {', '.join(sorted(unknown_ids))}; known: {', '.join(BUG_IDS)}")
+    app = AppSource.read(root, prisma_schema, config_queues)
+    if app.prisma_schema is None and fallback_schema is not None and fallback_schema.is_file():
+        app.prisma_schema = fallback_schema
+    verdicts: dict[str, Verdict] = {}
+    for bug_id, detector in DETECTORS.items():
+        try:
+            verdicts[bug_id] = detector(app)
+        except Exception as error:  # noqa: BLE001 - the safe side: this bug unknown, the others still judged
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            why = f"the detector failed: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
+            verdicts[bug_id] = Verdict(UNKNOWN, (Evidence(".", 0, why),))
+    return Detection(app.root, verdicts, assume_fixed)
+
+
+def summary_lines(detection: Detection, limit: int = 0) -> list[str]:
+    """The detection for people: per bug its state and evidence (at most `limit` each, 0 = all), then the
+    release."""
+    lines = []
+    for bug_id, verdict in detection.verdicts.items():
+        note = ""
+        if verdict.state == UNKNOWN:
+            note = " (assumed fixed: --assume-fixed)" if bug_id in detection.assumed_fixed else " (counts as broken)"
+        elif verdict.state == BROKEN and bug_id in detection.assumed_fixed:
+            note = " (--assume-fixed ignored: the source shows it broken)"
+        lines.append(f"{bug_id}: {verdict.state}{note}")
+        shown = verdict.evidence if not limit else verdict.evidence[:limit]
+        lines += [f"  {e.where()}: {e.why}" for e in shown]
+        if len(shown) < len(verdict.evidence):
+            lines.append(f"  ... and {len(verdict.evidence) - len(shown)} more")
+    lines.append(f"release: {detection.release}")
+    return lines
