@@ -144,3 +144,24 @@ def new_recovery(document: dict[str, Any], redis_shown: str, prefix: str, who: s
                                 "pauses": [], "queues": {}, "closed_at": None, "closed_by": None}
     document["recoveries"].append(recovery)
     return recovery
+
+
+def read_file(path: Path) -> dict[str, Any] | None:
+    """A ledger file read outside a command (for reports and the harness); None when there is none."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return check(json.loads(raw), str(path))
+    except ValueError as error:
+        raise ToolError(f"recovery ledger {path} is not valid JSON: {error}") from None
+
+
+def last_accounts(document: dict[str, Any] | None, prefix: str) -> list[dict[str, Any]] | None:
+    """The per-queue accounts `resume` wrote for the last recovery of `prefix`; None if none was compared."""
+    for recovery in reversed((document or {}).get("recoveries", [])):
+        if recovery.get("prefix") == prefix:
+            reports = [entry["report"] for entry in recovery["queues"].values() if entry.get("report")]
+            return reports or None
+    return None
