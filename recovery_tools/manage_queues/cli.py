@@ -6,13 +6,21 @@ naming the queue and what was seen) unless `--library bull|bullmq` or the config
 A queue with no keys is paused both ways (Bull's `meta-paused` and `meta.paused`). Bull's local (per-worker)
 pause, `queue.pause(true)`, lives in one process's memory and cannot be seen from Redis.
 
-Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown or undecidable queue, bad URL or
-Redis unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
+The recovery ledger (ledger.py, accounting.py, recovery.py): `pause` records a snapshot per queue (job ids by
+state, when, who) in `--ledger PATH` (default ./recovery-ledger.json; `redis`: the key <prefix>:recovery-ledger;
+`off`: nothing), `clean` appends the ids it removed (not on --dry-run), `resume` accounts for every job of the
+snapshot before it resumes the queues. `pause --wait-idle DURATION` then waits until no job is active.
+
+Exit codes: 0 ok; 1 `status --expect` not met, `pause --wait-idle` timed out with jobs still active, or `resume`
+found jobs missing since the pause (the queues are resumed all the same); 2 usage error, unknown or undecidable
+queue, bad URL, Redis unreachable, or a damaged ledger (refused before anything changes); 3 refused (clean on a
+non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
-  status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|null,
-           "expectation_met": bool|null, "mismatches": [str...]}
+  status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|"idle"|null,
+           "expectation_met": bool|null, "mismatches": [str...], "active": {queue: [ACTIVE...]} (idle only)}
+    ACTIVE = {"id", "running_seconds": float|null (from processedOn), "locked": bool (false: stalled?)}
     CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
     STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the
               `paused` list), "legacy_paused" (jobs in the `paused` list), "active", "delayed",
@@ -21,8 +29,17 @@ redacted) and "prefix":
               "library": LIBRARY, "library_source": "redis"|"--library"|"config"|"none",
               "evidence": [str...], "notes": [str...]}
     LAYOUT = "bull4"|"5.x"|"6.x"|"empty" (no keys)|"ambiguous" (list only); LIBRARY = "bull"|"bullmq"|null
-  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...]}
-  clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total",
+  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...],
+                  "ledger": LEDGER, "wait_idle": WAIT|null (pause only)}
+    WAIT   = {"idle": bool, "timeout_seconds", "waited_seconds", "active": {queue: [ACTIVE...]}}
+    LEDGER = {"location": path|"redis key <prefix>:recovery-ledger"|null (off), "action": "opened"|"kept"|"added"|
+              "appended"|"compared"|"none"|"off", "opened_at", "opened_by", "detail",
+              resume only: "queues": [ACCOUNTS...], "not_in_ledger": [queue...], "missing_total": int}
+    ACCOUNTS = {"name", "library", "counts": {"at_pause", "added", "cleaned", "finished", "still_waiting",
+                "missing", "unconfirmed"}, "missing": [id...], "unconfirmed": [id...], "cleaned": [id...],
+                "added": [id...], "finished_by_events": [id...], "removed_events": [id...],
+                "gone_after_finishing": [id...], "orphaned": [id...]}
+  clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total", "ledger": LEDGER,
           "queues": [{"name", "library", "dry_run", "removed": {state: [job id...]}, "count"}...]}
   list: {"queues": [{"name", "registered", "paused": bool|null, "library", "version", "layout",
                      "evidence"}...], "registry_missing": [...]}
@@ -67,7 +84,11 @@ HELP = (
     "Each queue's library is told from its keys; a queue whose keys do not tell is refused (exit 2) unless "
     "--library or the config's `library` says. Bull's local (per-worker) pause, queue.pause(true), "
     "cannot be seen from Redis: status reports only the global pause.\n\n"
-    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown or undecidable queue/bad URL/Redis unreachable, "
+    "pause records a snapshot of every queue's job ids in the recovery ledger (--ledger, default "
+    "./recovery-ledger.json), clean appends what it removed, resume accounts for every job of the pause and "
+    "names the missing ones. pause --wait-idle waits for the jobs in flight.\n\n"
+    "Exit codes: 0 ok, 1 `status --expect` not met, --wait-idle timed out, or jobs missing at resume, "
+    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
