@@ -14,7 +14,7 @@ from harness.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
 
 QUEUE = "ai-parsing"
-LONG_JOB_MS = 7000
+LONG_JOB_MS = 15000  # long enough for two tool runs on a loaded 2-core machine
 
 
 def one_line(result: Any, code: int, *needles: str) -> str:
@@ -33,7 +33,7 @@ def accounts(document: dict[str, Any], name: str = QUEUE) -> dict[str, Any]:
 
 
 def wait_idle_round(node: Any, mq: Callable[..., Any], ledger: Path, library: str) -> dict[str, Any]:
-    """A 7 s job active when the queue is paused: --wait-idle 2s names it (exit 1), --wait-idle 30s sees it end."""
+    """A 15 s job active when the queue is paused: --wait-idle 2s names it (exit 1), --wait-idle 30s sees it end."""
     [job_id] = node.add(QUEUE, 1, sleep=LONG_JOB_MS, removeOnComplete=True)
     worker = node.worker(QUEUE)
     worker.wait_for(lambda _: job_id in worker.ids("active"), "the worker to take the long job")
