@@ -26,6 +26,16 @@ Feature: Pre-Deployment Steps
       When I run "manage-queues status --expect paused"
       Then the command fails with exit code 1
 
+    Scenario: Pause Cron & Queues waits for the jobs in flight before the deploy
+      When I run "manage-queues pause --wait-idle 2m"
+      Then the command succeeds
+      And no job of the shared config's queues is active
+      And the recovery ledger holds a snapshot of every queue of the shared config
+      When I run "manage-queues status --expect idle"
+      Then the command succeeds
+      When the deploy release is pushed
+      Then the deploy release is live
+
   Rule: 2. Clean Failed Jobs
 
     Background:

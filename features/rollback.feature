@@ -21,8 +21,9 @@ Feature: Rollback Plan
       And not all of the workflows are done
 
     Scenario: If deployment fails, the rollback plan restores a stable state and loses nothing
-      When I run "manage-queues pause"
+      When I run "manage-queues pause --wait-idle 2m"
       Then the command succeeds
+      And no job of the shared config's queues is active
       Given the jobs still to run are noted
       When the previous commit is reverted and pushed
       And I wait 2 virtual minutes for the deployment to complete
@@ -30,6 +31,7 @@ Feature: Rollback Plan
       Then the command succeeds
       And the deploy release is live
       And every noted job has run or is still queued
+      And the recovery ledger accounts for every job of the pause
       When 2 POs of 2 lines each are uploaded
       And the workflows run for up to 30 virtual minutes
       Then since the push the logs show none of these signatures:

@@ -52,18 +52,28 @@ def _argv(tool: str) -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", MODULES[tool]]
 
 
-def run_tool(command: str, stack: Stack, *, cwd: Path | None = None, timeout: float = 120.0) -> ToolRun:
+# The manage-queues commands that read or write the recovery ledger.
+LEDGER_COMMANDS = ("pause", "clean", "resume")
+
+
+def run_tool(command: str, stack: Stack, *, cwd: Path | None = None, timeout: float = 120.0,
+             ledger: Path | None = None) -> ToolRun:
     """Run e.g. "manage-queues pause" against `stack`.
 
     REDIS_URL and DATABASE_URL are the tools' documented defaults, so the servers come in through the
-    environment; the BullMQ prefix is passed to manage-queues unless the command names one.
+    environment; the BullMQ prefix is passed to manage-queues unless the command names one, and so is
+    `--ledger ledger` (a scenario's own recovery ledger file) to pause, clean and resume.
     """
     words = shlex.split(command)
     if not words or words[0] not in MODULES:
         raise ValueError(f"not a checklist tool: {command!r} (known: {', '.join(MODULES)})")
     argv = _argv(words[0]) + words[1:]
-    if words[0] == "manage-queues" and "--prefix" not in words and not {"--help", "-h"} & set(words):
+    helping = bool({"--help", "-h"} & set(words))
+    if words[0] == "manage-queues" and "--prefix" not in words and not helping:
         argv += ["--prefix", stack.prefix]
+    if (ledger is not None and words[0] == "manage-queues" and len(words) > 1 and words[1] in LEDGER_COMMANDS
+            and "--ledger" not in words and not helping):
+        argv += ["--ledger", str(ledger)]
     environment = {**os.environ, "REDIS_URL": stack.redis_url, "DATABASE_URL": stack.database_url,
                    "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
     # The simulated app's config file (queues, prefix, schema); a command's own flags override it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pytest_bdd import given
 
@@ -18,3 +20,9 @@ def scenario_servers(scenario: ScenarioEnv) -> ScenarioEnv:
 def tool_runs() -> list[ToolRun]:
     """Every tool run of the scenario, in order (the evidence a report can show)."""
     return []
+
+
+@pytest.fixture
+def recovery_ledger(tmp_path: Path) -> Path:
+    """The scenario's own recovery ledger file, passed to manage-queues pause, clean and resume."""
+    return tmp_path / "recovery-ledger.json"

@@ -1,13 +1,16 @@
-"""Steps that look at the app's BullMQ queues and cron switch directly in Redis, beside the tool's word."""
+"""Steps that look at the app's queues, cron switch and recovery ledger directly, beside the tool's word."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 from pytest_bdd import given, parsers, then
 
 from harness.isolation import ScenarioEnv
+from recovery_tools.criteria.judge import judge_recovery
+from recovery_tools.manage_queues import ledger
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.simulation import Simulation
 
@@ -107,3 +110,24 @@ def noted_jobs_kept(sim: Simulation, before: QueueSnapshot) -> None:
         if missing:
             lost[name] = missing
     assert not lost, f"jobs lost across the rollback: {lost}"
+
+
+@then("no job of the shared config's queues is active")
+def no_job_active(sim: Simulation) -> None:
+    active = {name: c.get("active", 0) for name, c in sim.job_counts().items() if c.get("active", 0)}
+    assert not active, f"jobs still active after the wait: {active}"
+
+
+@then("the recovery ledger holds a snapshot of every queue of the shared config")
+def ledger_snapshot(env: ScenarioEnv, recovery_ledger: Path) -> None:
+    document = ledger.read_file(recovery_ledger)
+    assert document is not None, f"no recovery ledger at {recovery_ledger}"
+    recovery = document["recoveries"][-1]
+    assert recovery["prefix"] == env.prefix and recovery["closed_at"] is None, recovery
+    assert set(QUEUE_NAMES) <= set(recovery["queues"]), f"queues without a snapshot: {recovery['queues'].keys()}"
+
+
+@then("the recovery ledger accounts for every job of the pause")
+def ledger_accounts(env: ScenarioEnv, recovery_ledger: Path) -> None:
+    result = judge_recovery(ledger.last_accounts(ledger.read_file(recovery_ledger), env.prefix), str(recovery_ledger))
+    assert result.holds, f"{result.text}: {result.verdict}: {result.evidence}"

@@ -23,13 +23,13 @@ class LiveStack:
     prefix: str
 
 
-def run_tool(command: str, env: Stack, *, timeout: float = 60.0) -> ToolRun:
-    """runbook.run_tool() from the project's root."""
-    return runbook.run_tool(command, env, cwd=PROJECT_ROOT, timeout=timeout)
+def run_tool(command: str, env: Stack, *, timeout: float = 60.0, ledger: Path | None = None) -> ToolRun:
+    """runbook.run_tool() from the project's root (`ledger`: the scenario's recovery ledger file)."""
+    return runbook.run_tool(command, env, cwd=PROJECT_ROOT, timeout=timeout, ledger=ledger)
 
 
-def run_and_record(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+def run_and_record(command: str, env: Stack, tool_runs: list[ToolRun], ledger: Path | None = None) -> ToolRun:
     """run_tool(), keeping the run as the scenario's evidence."""
-    result = run_tool(command, env)
+    result = run_tool(command, env, ledger=ledger)
     tool_runs.append(result)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pytest_bdd import given, parsers, then, when
@@ -12,15 +13,15 @@ from steps.runner import Stack, ToolRun, run_and_record
 
 
 @given(parsers.parse('I have run "{command}"'), target_fixture="tool_run")
-def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    result = run_and_record(command, env, tool_runs)
+def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path) -> ToolRun:
+    result = run_and_record(command, env, tool_runs, recovery_ledger)
     assert result.returncode == 0, result.describe()
     return result
 
 
 @when(parsers.parse('I run "{command}"'), target_fixture="tool_run")
-def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
-    return run_and_record(command, env, tool_runs)
+def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path) -> ToolRun:
+    return run_and_record(command, env, tool_runs, recovery_ledger)
 
 
 @then("the command succeeds")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,6 +17,8 @@ from harness.criteria import CriterionResult, evaluate, failed
 from harness.isolation import ScenarioEnv
 from harness.rehearsal.progress import Progress
 from harness.runbook import ToolRun, run_tool
+from recovery_tools.criteria.judge import judge_recovery
+from recovery_tools.manage_queues import ledger
 from recovery_tools.report.journal import Journal, Step
 from simulator.observe.logs import count_signatures
 from simulator.release import DEPLOY, HEALTHY, INCIDENT, Release, release_named
@@ -46,6 +51,8 @@ INCIDENT_SEARCH_QUOTA = 1
 FOLLOW_UP_SEARCH_QUOTA = 3
 # The regression the rollback drill deploys: the raw SQL on the legacy tables is back.
 REGRESSION = "image-review-table-mismatch"
+# The pause of the checklist and of the rollback plan: wait for the jobs in flight before the deploy.
+PAUSE = "manage-queues pause --wait-idle 2m"
 
 
 class RehearsalAborted(Exception):
@@ -111,6 +118,10 @@ class Rehearsal:
         self.progress = progress
         self.plan = 0.0  # planned virtual time of the next step
         self._sim: Simulation | None = None
+        # The rehearsal's own recovery ledger (pause, clean, resume), in a folder removed at the end.
+        self._ledger_dir = Path(tempfile.mkdtemp(prefix="rehearsal-ledger-"))
+        self.ledger = self._ledger_dir / "recovery-ledger.json"
+        self.recovery: CriterionResult | None = None  # "no job lost across the recovery", once a resume compared
 
     @property
     def sim(self) -> Simulation:
@@ -142,6 +153,7 @@ class Rehearsal:
             self._sim.close()
             self._sim = None
         self.progress.watch(None)
+        shutil.rmtree(self._ledger_dir, ignore_errors=True)
 
     @contextmanager
     def step(self, step_id: str, title: str, section: str, planned_seconds: float = OPERATOR_SECONDS,
@@ -168,7 +180,7 @@ class Rehearsal:
 
     def tool(self, step: Step, command: str, *, output_is_evidence: bool = False) -> ToolRun:
         """Run a checklist tool; its exit code is evidence, its output too (or a measurement when it has counts)."""
-        run = run_tool(command, self.env)
+        run = run_tool(command, self.env, ledger=self.ledger)
         step.evidence.setdefault("commands", []).append({"command": command, "exit_code": run.returncode})
         output = run.lines + [f"stderr: {line}" for line in run.stderr.splitlines() if line.strip()]
         (step.evidence if output_is_evidence else step.measured).setdefault("output", []).extend(output)
@@ -246,9 +258,16 @@ class Rehearsal:
 
     # -- the checklist's blocks, shared by the scenarios ----------------------------------------
 
+    def account_for_jobs(self, step: Step) -> None:
+        """After a resume: the ledger's accounts become the harness-added criterion "no job lost"."""
+        accounts = ledger.last_accounts(ledger.read_file(self.ledger), self.env.prefix)
+        self.recovery = judge_recovery(accounts)
+        step.evidence["no_job_lost"] = self.recovery.verdict
+        step.measured["recovery_ledger"] = self.recovery.evidence
+
     def pause_and_verify(self, section: str, number: str = "1") -> None:
-        with self.step("pause", "manage-queues pause", f"{section} / {number}. Pause Cron & Queues") as step:
-            self.tool(step, "manage-queues pause")
+        with self.step("pause", PAUSE, f"{section} / {number}. Pause Cron & Queues") as step:
+            self.tool(step, PAUSE)
         with self.step("verify-paused", "manage-queues status (verify queues are paused)",
                        f"{section} / {number}. Pause Cron & Queues") as step:
             self.tool(step, "manage-queues status --expect paused")
@@ -256,6 +275,7 @@ class Rehearsal:
     def resume_and_verify(self, section: str, number: str = "2") -> None:
         with self.step("resume", "manage-queues resume", f"{section} / {number}. Resume Queues") as step:
             self.tool(step, "manage-queues resume")
+            self.account_for_jobs(step)
         with self.step("verify-running", "manage-queues status (verify queues are running)",
                        f"{section} / {number}. Resume Queues") as step:
             self.tool(step, "manage-queues status --expect running")
@@ -276,6 +296,10 @@ class Rehearsal:
                          step_id: str = "success-criteria") -> list[CriterionResult]:
         with self.step(step_id, title, "Success Criteria") as step:
             results = self.criteria(step, since, workflow_ids)
+            if self.recovery is not None:  # the harness's own line, after the checklist's
+                results.append(self.recovery)
+                step.evidence["criteria"][self.recovery.id] = self.recovery.holds
+                step.measured["criteria"][self.recovery.id] = self.recovery.evidence
             if failed(results):
                 step.outcome = "failed"
         return results
@@ -357,8 +381,8 @@ def rollback(r: Rehearsal) -> list[CriterionResult]:
         results = r.criteria(step, bad_live, ids)
         step.evidence["failed"] = failed(results)
         step.outcome = "ok" if failed(results) else "failed"  # the drill needs a deploy that fails
-    with r.step("pause", "1. Pause queues immediately: manage-queues pause", f"{plan} / 1") as step:
-        r.tool(step, "manage-queues pause")
+    with r.step("pause", f"1. Pause queues immediately: {PAUSE}", f"{plan} / 1") as step:
+        r.tool(step, PAUSE)
     with r.step("revert", "2. git revert HEAD && git push", f"{plan} / 2", DEPLOY_SECONDS) as step:
         started = sim.clock.now()
         live = r.deploy(step, bad, kind="rollback")
@@ -366,6 +390,7 @@ def rollback(r: Rehearsal) -> list[CriterionResult]:
         r.monitor_deployment(step, sim.release.name, started)
     with r.step("resume", "4. Resume queues after stable: manage-queues resume", f"{plan} / 4") as step:
         r.tool(step, "manage-queues resume")
+        r.account_for_jobs(step)
     ids = r.test_po_flow("test-po-upload", "Post-Deployment Verification / 3. Test PO Upload Flow")
     return r.success_criteria(live, ids, "Success criteria after the rollback")
 

@@ -16,6 +16,7 @@ class Criterion:
     id: str
     text: str
     measure: str
+    origin: str = "checklist"  # "checklist": CHECKLIST.md's own line; "harness": one this project adds
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ SUCCESS_CRITERIA: tuple[Criterion, ...] = (
     Criterion("no-review-404", "No 404 errors on image review API endpoints",
               "no 404 answered for a workflow's session"),
 )
+
+# Criteria the checklist does not list but a recovery must meet, judged only where their evidence exists
+# (not by `verify`, which sees no pause): kept apart from SUCCESS_CRITERIA, whose lines are the checklist's.
+NO_JOB_LOST = Criterion("no-job-lost", "No job lost across the recovery",
+                        "manage-queues resume against the recovery ledger: 0 jobs missing", origin="harness")
+HARNESS_CRITERIA: tuple[Criterion, ...] = (NO_JOB_LOST,)
 
 SIGNATURE_LIST: tuple[Signature, ...] = (
     Signature("relation-does-not-exist", r'relation "[^"]+" does not exist', "error",

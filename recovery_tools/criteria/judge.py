@@ -10,7 +10,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from recovery_tools.criteria.facts import LOG_CRITERIA, POOL_LIMIT, REVIEW_SESSIONS_PATH, SUCCESS_CRITERIA
+from recovery_tools.criteria.facts import (
+    LOG_CRITERIA,
+    NO_JOB_LOST,
+    POOL_LIMIT,
+    REVIEW_SESSIONS_PATH,
+    SUCCESS_CRITERIA,
+)
 from recovery_tools.criteria.signatures import matches
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
@@ -275,6 +281,33 @@ def judge(evidence: Evidence) -> list[CriterionResult]:
             raise KeyError(f"success criterion {criterion.id!r} has no judging in recovery_tools/criteria/judge.py")
         results.append(CriterionResult(criterion.id, criterion.text, criterion.measure, verdict, text, details))
     return results
+
+
+def judge_recovery(accounts: Sequence[dict[str, object]] | None, where: str = "") -> CriterionResult:
+    """No job lost across the recovery, from `manage-queues resume`'s per-queue accounts (the ledger's
+    `report` of each queue); None: no recovery was compared, so inconclusive."""
+    c = NO_JOB_LOST
+    if accounts is None:
+        return CriterionResult(c.id, c.text, c.measure, INCONCLUSIVE, "no recovery ledger was compared at a resume")
+    totals: dict[str, int] = {}
+    missing: list[str] = []
+    for queue in accounts:
+        counts = queue.get("counts")
+        for name, value in (counts.items() if isinstance(counts, dict) else ()):
+            totals[name] = totals.get(name, 0) + int(value)
+        ids = queue.get("missing")
+        missing += [f"{queue.get('name')}/{job_id}" for job_id in (ids if isinstance(ids, list) else ())]
+    shown = ", ".join(f"{totals.get(k, 0)} {k.replace('_', ' ')}" for k in
+                      ("at_pause", "added", "cleaned", "finished", "still_waiting", "unconfirmed", "missing"))
+    text = f"{len(accounts)} queues ({shown})" + (f" in {where}" if where else "")
+    if missing:
+        return CriterionResult(c.id, c.text, c.measure, FAILS, f"{len(missing)} jobs missing (first {missing[0]}); "
+                               + text, {"missing": missing, **totals})
+    if not totals.get("at_pause"):
+        return CriterionResult(c.id, c.text, c.measure, INCONCLUSIVE, "no job was queued at the pause: " + text,
+                               dict(totals))
+    return CriterionResult(c.id, c.text, c.measure, HOLDS, "every job of the pause accounted for: " + text,
+                           dict(totals))
 
 
 def overall(results: Sequence[CriterionResult]) -> str:

@@ -71,11 +71,11 @@ return taken
 """
 
 
-def parse_grace(text: str) -> float:
-    """Seconds from "90", "30s", "5m", "1h", "2d" or "500ms"; ToolError on anything else."""
+def parse_grace(text: str, option: str = "--grace") -> float:
+    """Seconds from "90", "30s", "5m", "1h", "2d" or "500ms"; ToolError naming `option` on anything else."""
     match = _DURATION.match(text)
     if not match:
-        raise ToolError(f"bad --grace {text!r}: use seconds or a number with ms, s, m, h or d (e.g. 30s, 5m, 1h)")
+        raise ToolError(f"bad {option} {text!r}: use seconds or a number with ms, s, m, h or d (e.g. 30s, 5m, 1h)")
     return float(match["amount"]) * _UNIT_SECONDS[match["unit"] or "s"]
 
 

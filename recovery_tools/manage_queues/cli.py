@@ -6,13 +6,21 @@ naming the queue and what was seen) unless `--library bull|bullmq` or the config
 A queue with no keys is paused both ways (Bull's `meta-paused` and `meta.paused`). Bull's local (per-worker)
 pause, `queue.pause(true)`, lives in one process's memory and cannot be seen from Redis.
 
-Exit codes: 0 ok; 1 `status --expect` not met; 2 usage error, unknown or undecidable queue, bad URL or
-Redis unreachable; 3 refused (clean on a non-loopback host without confirmation or --yes).
+The recovery ledger (ledger.py, accounting.py, recovery.py): `pause` records a snapshot per queue (job ids by
+state, when, who) in `--ledger PATH` (default ./recovery-ledger.json; `redis`: the key <prefix>:recovery-ledger;
+`off`: nothing), `clean` appends the ids it removed (not on --dry-run), `resume` accounts for every job of the
+snapshot before it resumes the queues. `pause --wait-idle DURATION` then waits until no job is active.
+
+Exit codes: 0 ok; 1 `status --expect` not met, `pause --wait-idle` timed out with jobs still active, or `resume`
+found jobs missing since the pause (the queues are resumed all the same); 2 usage error, unknown or undecidable
+queue, bad URL, Redis unreachable, or a damaged ledger (refused before anything changes); 3 refused (clean on a
+non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
-  status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|null,
-           "expectation_met": bool|null, "mismatches": [str...]}
+  status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|"idle"|null,
+           "expectation_met": bool|null, "mismatches": [str...], "active": {queue: [ACTIVE...]} (idle only)}
+    ACTIVE = {"id", "running_seconds": float|null (from processedOn), "locked": bool (false: stalled?)}
     CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
     STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the
               `paused` list), "legacy_paused" (jobs in the `paused` list), "active", "delayed",
@@ -21,8 +29,17 @@ redacted) and "prefix":
               "library": LIBRARY, "library_source": "redis"|"--library"|"config"|"none",
               "evidence": [str...], "notes": [str...]}
     LAYOUT = "bull4"|"5.x"|"6.x"|"empty" (no keys)|"ambiguous" (list only); LIBRARY = "bull"|"bullmq"|null
-  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...]}
-  clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total",
+  pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...],
+                  "ledger": LEDGER, "wait_idle": WAIT|null (pause only)}
+    WAIT   = {"idle": bool, "timeout_seconds", "waited_seconds", "active": {queue: [ACTIVE...]}}
+    LEDGER = {"location": path|"redis key <prefix>:recovery-ledger"|null (off), "action": "opened"|"kept"|"added"|
+              "appended"|"compared"|"none"|"off", "opened_at", "opened_by", "detail",
+              resume only: "queues": [ACCOUNTS...], "not_in_ledger": [queue...], "missing_total": int}
+    ACCOUNTS = {"name", "library", "counts": {"at_pause", "added", "cleaned", "finished", "still_waiting",
+                "missing", "unconfirmed"}, "missing": [id...], "unconfirmed": [id...], "cleaned": [id...],
+                "added": [id...], "finished_by_events": [id...], "removed_events": [id...],
+                "gone_after_finishing": [id...], "orphaned": [id...]}
+  clean: {"dry_run", "grace_seconds", "limit", "states": [...], "total", "ledger": LEDGER,
           "queues": [{"name", "library", "dry_run", "removed": {state: [job id...]}, "count"}...]}
   list: {"queues": [{"name", "registered", "paused": bool|null, "library", "version", "layout",
                      "evidence"}...], "registry_missing": [...]}
@@ -42,9 +59,20 @@ import typer
 from redis.exceptions import RedisError
 
 from recovery_tools.cli import ConfigPath, run, tool_config, typer_app
-from recovery_tools.manage_queues import cleaning, control, counting, cron_switch, library, output, targets
+from recovery_tools.manage_queues import (
+    cleaning,
+    control,
+    counting,
+    cron_switch,
+    idle,
+    ledger,
+    library,
+    output,
+    recovery,
+    targets,
+)
 from recovery_tools.manage_queues.connection import DEFAULT_CONNECT_TIMEOUT, check_url, connect, is_loopback
-from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_REFUSED, ToolError
+from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_FAIL, EXIT_REFUSED, ToolError
 from recovery_tools.manage_queues.handles import Queues
 from recovery_tools.urls import redact
 
@@ -56,7 +84,11 @@ HELP = (
     "Each queue's library is told from its keys; a queue whose keys do not tell is refused (exit 2) unless "
     "--library or the config's `library` says. Bull's local (per-worker) pause, queue.pause(true), "
     "cannot be seen from Redis: status reports only the global pause.\n\n"
-    "Exit codes: 0 ok, 1 `status --expect` not met, 2 usage/unknown or undecidable queue/bad URL/Redis unreachable, "
+    "pause records a snapshot of every queue's job ids in the recovery ledger (--ledger, default "
+    "./recovery-ledger.json), clean appends what it removed, resume accounts for every job of the pause and "
+    "names the missing ones. pause --wait-idle waits for the jobs in flight.\n\n"
+    "Exit codes: 0 ok, 1 `status --expect` not met, --wait-idle timed out, or jobs missing at resume, "
+    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
@@ -68,6 +100,7 @@ app = typer_app("manage-queues", HELP)
 class Expect(StrEnum):
     paused = "paused"
     running = "running"
+    idle = "idle"
 
 
 RedisUrl = Annotated[
@@ -85,6 +118,12 @@ QueueNames = Annotated[
 AllQueues = Annotated[bool, typer.Option("--all", help="Every queue found under the prefix.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 Timeout = Annotated[float, typer.Option("--connect-timeout", min=0.1, help="Seconds to wait for Redis to answer.")]
+LedgerChoice = Annotated[
+    str | None,
+    typer.Option("--ledger", metavar="PATH|redis|off",
+                 help=f"The recovery ledger: a JSON file (default ./{ledger.DEFAULT_PATH}), `redis` for the key "
+                      "<prefix>:recovery-ledger on the queues' Redis, or `off` to record nothing."),
+]
 
 
 class LibraryName(StrEnum):
@@ -134,7 +173,8 @@ def status(
     all_queues: AllQueues = False,
     json_output: Json = False,
     expect: Annotated[
-        Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are in this state.")
+        Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are paused/running, "
+                                                     "or (idle) no job of the selected queues is active.")
     ] = None,
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
@@ -145,29 +185,37 @@ def status(
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
-    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus]]:
+    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus],
+                                                    dict[str, list[idle.ActiveJob]]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
         libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
         statuses = [await counting.queue_status(queues, n, libraries[n]) for n in names]
-        return await cron_switch.read_cron(client, prefix), statuses
+        active = await idle.active_by_queue(client, prefix, names) if expect == Expect.idle else {}
+        return await cron_switch.read_cron(client, prefix), statuses, active
 
-    cron, statuses = _session(redis_url, connect_timeout, work)
+    cron, statuses, active = _session(redis_url, connect_timeout, work)
     mismatches: list[str] = []
-    if expect is not None:
+    if expect == Expect.idle:
+        mismatches = [f"queue {name} has {len(jobs)} active job(s): {', '.join(j.label() for j in jobs)}"
+                      for name, jobs in active.items() if jobs]
+    elif expect is not None:
         wanted = expect.value == "paused"
         mismatches = [f"queue {s.name} is {s.state}" for s in statuses if s.paused != wanted]
         if cron.paused != wanted:
             mismatches.append(f"cron is {'paused' if cron.paused else 'running'}")
     if json_output:
-        output.emit_json({
+        document = {
             **_envelope("status", redis_url, prefix),
             "cron": cron.to_json(),
             "queues": [s.to_json() for s in statuses],
             "expect": expect.value if expect else None,
             "expectation_met": (not mismatches) if expect else None,
             "mismatches": mismatches,
-        })
+        }
+        if expect == Expect.idle:
+            document["active"] = {name: [j.to_json() for j in jobs] for name, jobs in active.items() if jobs}
+        output.emit_json(document)
     else:
         out = output.console()
         output.header(out, redact(redis_url or ""), prefix)
@@ -176,43 +224,109 @@ def status(
         for line in output.notes(statuses):
             out.print(line)
         if expect is not None:
-            verdict = f"all {expect.value}" if not mismatches else "; ".join(mismatches)
+            verdict = (f"all {expect.value}" if expect != Expect.idle else "no active job") if not mismatches \
+                else "; ".join(mismatches)
             out.print(f"expect {expect.value}: {'OK' if not mismatches else 'NOT MET'} - {verdict}")
     if mismatches:
         raise typer.Exit(EXIT_EXPECTATION)
 
 
+def _recorder(store: ledger.Store | None, client: aioredis.Redis, redis_url: str | None,
+              prefix: str) -> recovery.Recorder | None:
+    return None if store is None else recovery.Recorder(store, client, redact(redis_url or ""), prefix)
+
+
 def _change(command: str, redis_url: str | None, prefix: str | None, queue: list[str] | None, all_queues: bool,
-            json_output: bool, timeout: float, config: Path | None, library_name: LibraryName | None) -> None:
-    """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume)."""
+            json_output: bool, timeout: float, config: Path | None, library_name: LibraryName | None,
+            ledger_choice: str | None, wait_idle: str | None = None) -> None:
+    """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume).
+
+    The ledger is read (and refused if damaged) before anything changes. pause: snapshot after pausing, then
+    the optional wait for active jobs. resume: the accounts are read while the queues are still paused.
+    """
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
     pausing = command == "pause"
+    wait_seconds = cleaning.parse_grace(wait_idle, "--wait-idle") if wait_idle is not None else None
+    store = ledger.store_for(ledger_choice, prefix)
+    out = None if json_output else output.console()
 
-    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange]]:
+    def paused(changes: list[control.QueueChange], cron: cron_switch.CronSwitch, note: recovery.LedgerNote) -> None:
+        if out is not None:
+            output.header(out, redact(redis_url or ""), prefix)
+            out.print(output.change_table(changes))
+            out.print(output.cron_line(cron))
+            out.print(output.ledger_line(note))
+
+    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange],
+                                                    recovery.LedgerNote, idle.WaitResult | None]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
         libraries = await _libraries(client, prefix, names, library_name, app_config.library)
+        note = recovery.OFF
+        recorder = _recorder(store, client, redis_url, prefix)
+        if recorder is not None:
+            await recorder.load()
         queues = Queues(client, prefix)
         if pausing:
             # The cron first, so it enqueues nothing new while the queues are being paused.
             cron = await cron_switch.pause_cron(client, prefix)
-            return cron, [await control.pause_queue(queues, n, libraries[n]) for n in names]
+            changes = [await control.pause_queue(queues, n, libraries[n]) for n in names]
+            if recorder is not None:
+                note = await recorder.pause(names, libraries)
+            if wait_seconds is None:
+                return cron, changes, note, None
+            paused(changes, cron, note)
+            progress = None if out is None else output.IdleProgress(out, names)
+            try:
+                waited = await idle.wait_idle(client, prefix, names, wait_seconds, progress)
+            finally:
+                if progress is not None:
+                    progress.close()
+            return cron, changes, note, waited
+        opened = None
+        if recorder is not None:
+            note, opened = await recorder.compare(names)
         changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
-        return await cron_switch.resume_cron(client, prefix), changes
+        cron = await cron_switch.resume_cron(client, prefix)
+        if recorder is not None:
+            await recorder.resumed(note, opened)
+        return cron, changes, note, None
 
-    cron, changes = _session(redis_url, timeout, work)
+    cron, changes, note, waited = _session(redis_url, timeout, work)
     if json_output:
-        output.emit_json({
-            **_envelope(command, redis_url, prefix), "cron": cron.to_json(), "queues": [c.__dict__ for c in changes]
-        })
-        return
-    out = output.console()
-    output.header(out, redact(redis_url or ""), prefix)
-    out.print(output.change_table(changes))
-    out.print(output.cron_line(cron))
-    verb = "paused" if pausing else "resumed"
-    out.print(f"{verb} {len(changes)} queue(s) and the cron")
+        document = {**_envelope(command, redis_url, prefix), "cron": cron.to_json(),
+                    "queues": [c.__dict__ for c in changes], "ledger": note.to_json()}
+        if pausing:
+            document["wait_idle"] = waited.to_json() if waited else None
+        output.emit_json(document)
+    else:
+        assert out is not None
+        if waited is None:
+            paused(changes, cron, note)
+        if note.reports or note.not_in_ledger:
+            out.print(output.accounts_table(note))
+            for line in output.accounts_notes(note):
+                out.print(line)
+        verb = "paused" if pausing else "resumed"
+        out.print(f"{verb} {len(changes)} queue(s) and the cron")
+        if waited is not None:
+            out.print(f"idle after {waited.waited_seconds:.1f}s" if waited.idle
+                      else f"NOT idle after {waited.timeout_seconds:g}s: {waited.summary()}")
+    if waited is not None and not waited.idle:
+        raise ToolError(f"still active after --wait-idle {wait_idle}: {waited.summary()}", EXIT_FAIL)
+    if note.missing:
+        named = "; ".join(f"queue {name}: {', '.join(ids)}" for name, ids in note.missing.items())
+        raise ToolError(f"{sum(len(i) for i in note.missing.values())} job(s) present at the pause are missing "
+                        f"(not cleaned, not finished, in no state now): {named}", EXIT_FAIL)
+
+
+WaitIdle = Annotated[
+    str | None,
+    typer.Option("--wait-idle", metavar="DURATION",
+                 help="After pausing, wait up to this long (30s, 2m) until no job of the queues is active; "
+                      "exit 1 at the timeout naming the jobs still active."),
+]
 
 
 @app.command()
@@ -222,12 +336,15 @@ def pause(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    wait_idle: WaitIdle = None,
+    ledger_choice: LedgerChoice = None,
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Pause the cron and the queues: workers take nothing new, active jobs finish."""
-    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
+    """Pause the cron and the queues (workers take nothing new, active jobs finish); record the recovery ledger."""
+    _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name,
+            ledger_choice, wait_idle)
 
 
 @app.command()
@@ -237,12 +354,14 @@ def resume(
     queue: QueueNames = None,
     all_queues: AllQueues = False,
     json_output: Json = False,
+    ledger_choice: LedgerChoice = None,
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Resume the queues (moving any 5.x paused list back to wait) and clear the cron switch."""
-    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name)
+    """Account for every job of the pause (exit 1 if one is missing), resume the queues, clear the cron switch."""
+    _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name,
+            ledger_choice)
 
 
 @app.command()
@@ -262,6 +381,7 @@ def clean(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before cleaning a non-loopback host.")] = False,
+    ledger_choice: LedgerChoice = None,
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
@@ -276,25 +396,33 @@ def clean(
     if not dry_run and not yes and not is_loopback(url):
         _confirm_remote(url, prefix, states)
 
-    async def work(client: aioredis.Redis) -> list[cleaning.CleanResult]:
+    store = None if dry_run else ledger.store_for(ledger_choice, prefix)  # a dry run records nothing
+
+    async def work(client: aioredis.Redis) -> tuple[list[cleaning.CleanResult], recovery.LedgerNote]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
         libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         for name in names:
             cleaning.check_library_states(name, libraries[name], states)
+        recorder = _recorder(store, client, url, prefix)
+        if recorder is not None:
+            await recorder.load()  # a damaged ledger is refused before any job is removed
         queues = Queues(client, prefix)
-        return [
+        results = [
             await cleaning.clean_queue(
                 queues, n, libraries[n], grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
             )
             for n in names
         ]
+        note = await recorder.clean(results) if recorder is not None else recovery.OFF
+        return results, note
 
-    results = _session(url, connect_timeout, work)
+    results, note = _session(url, connect_timeout, work)
     total = sum(r.count for r in results)
     if json_output:
         output.emit_json({
             **_envelope("clean", url, prefix), "dry_run": dry_run, "grace_seconds": grace_seconds, "limit": limit,
             "states": list(states), "total": total, "queues": [r.to_json() for r in results],
+            "ledger": note.to_json(),
         })
         return
     out = output.console()
@@ -302,6 +430,8 @@ def clean(
     out.print(output.clean_table(results))
     what = "would remove" if dry_run else "removed"
     out.print(f"{what} {total} job(s) ({', '.join(states)}, older than {grace_seconds:g}s)")
+    if not dry_run:
+        out.print(output.ledger_line(note))
 
 
 def _confirm_remote(url: str, prefix: str, states: tuple[str, ...]) -> None:

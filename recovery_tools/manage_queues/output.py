@@ -8,12 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from recovery_tools.manage_queues.cleaning import CleanResult
 from recovery_tools.manage_queues.control import QueueChange
 from recovery_tools.manage_queues.counting import QueueStatus
 from recovery_tools.manage_queues.cron_switch import CronSwitch
+from recovery_tools.manage_queues.idle import ActiveJob
+from recovery_tools.manage_queues.recovery import LedgerNote
 
 
 def console() -> Console:
@@ -107,3 +111,76 @@ def list_table(rows: Sequence[dict[str, Any]]) -> Table:
             library_label(row["library"], row["version"], row["layout"]), ", ".join(row["evidence"]) or "-",
         )
     return table
+
+
+def ledger_line(note: LedgerNote) -> str:
+    if note.location is None:
+        return "ledger: off (nothing recorded)"
+    opened = f" (recovery opened {note.opened_at} by {note.opened_by})" if note.opened_at else ""
+    return f"ledger: {note.location}: {note.action}{opened}" + (f"; {note.detail}" if note.detail else "")
+
+
+def accounts_table(note: LedgerNote) -> Table:
+    """resume's accounts per queue: every job of the pause is cleaned, finished, still waiting, or missing."""
+    table = Table(title=f"recovery ledger {note.location} (opened {note.opened_at} by {note.opened_by})")
+    columns = ("queue", "at pause", "added while paused", "cleaned", "finished", "still waiting", "unconfirmed",
+               "missing")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for r in note.reports:
+        table.add_row(r.name, str(r.at_pause), str(len(r.added)), str(len(r.cleaned)), str(len(r.finished)),
+                      str(len(r.still_waiting)), str(len(r.unconfirmed)), str(len(r.missing)))
+    for name in note.not_in_ledger:
+        table.add_row(name, "-", "-", "-", "-", "-", "-", "not in the ledger")
+    return table
+
+
+def accounts_notes(note: LedgerNote) -> list[str]:
+    lines = []
+    for r in note.reports:
+        if r.missing:
+            lines.append(f"MISSING queue {r.name}: {', '.join(r.missing)}")
+        if r.orphaned:
+            lines.append(f"note: queue {r.name}: job hash still present but in no list or set: {', '.join(r.orphaned)}")
+        if r.removed_events:
+            lines.append(f"note: queue {r.name}: the events stream says removed (not by this ledger's clean): "
+                         f"{', '.join(r.removed_events)}")
+        if r.unconfirmed:
+            lines.append(f"note: queue {r.name}: active at the pause, gone now, their options ask removeOnComplete/"
+                         f"removeOnFail; nothing in Redis proves they finished: {', '.join(r.unconfirmed)}")
+        if r.finished_by_events:
+            lines.append(f"note: queue {r.name}: gone, but the events stream says they finished: "
+                         f"{', '.join(r.finished_by_events)}")
+    return lines
+
+
+PLAIN_EVERY = 10.0  # seconds between plain progress lines of a queue whose count did not change
+
+
+class IdleProgress:
+    """The live wait of `pause --wait-idle`: one line per queue (active left, seconds waited) redrawn on a
+    terminal; elsewhere a plain line whenever a queue's count of active jobs changes."""
+
+    def __init__(self, out: Console, names: Sequence[str]) -> None:
+        self.out = out
+        self.names = list(names)
+        self.last: dict[str, int] = {}
+        self.printed: dict[str, float] = {}
+        self.live = Live(console=out, auto_refresh=False, transient=False) if out.is_terminal else None
+        if self.live is not None:
+            self.live.start()
+
+    def __call__(self, waited: float, active: dict[str, list[ActiveJob]]) -> None:
+        if self.live is not None:
+            lines = [f"{name}: {len(active.get(name, []))} active, waited {waited:.0f}s" for name in self.names]
+            self.live.update(Text("\n".join(lines)), refresh=True)
+            return
+        for name in self.names:
+            count = len(active.get(name, []))
+            if self.last.get(name) != count or waited - self.printed.get(name, 0.0) >= PLAIN_EVERY:
+                self.last[name], self.printed[name] = count, waited
+                self.out.print(f"wait-idle: {name}: {count} active, waited {waited:.1f}s")
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()

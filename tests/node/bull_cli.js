@@ -12,7 +12,8 @@ function open(opts, extra = {}) {
 }
 
 async function add(opts) {
-  // Adds opts.count jobs, data {i, fail}; indices listed in opts.fail throw in the worker.
+  // Adds opts.count jobs, data {i, fail, sleep}; indices listed in opts.fail throw in the worker, whose body first
+  // waits opts.sleep ms (a long-running job); opts.priority, delay and removeOnComplete go to every job's options.
   const queue = open(opts);
   const ids = [];
   for (let n = 0; n < opts.count; n++) {
@@ -20,7 +21,8 @@ async function add(opts) {
     const jobOpts = {};
     if (opts.priority) jobOpts.priority = opts.priority;
     if (opts.delay) jobOpts.delay = opts.delay;
-    const job = await queue.add({ i, fail: (opts.fail || []).includes(i) }, jobOpts);
+    if (opts.removeOnComplete) jobOpts.removeOnComplete = opts.removeOnComplete;
+    const job = await queue.add({ i, fail: (opts.fail || []).includes(i), sleep: opts.sleep || 0 }, jobOpts);
     ids.push(String(job.id));
   }
   say({ event: "added", ids });
@@ -50,6 +52,7 @@ async function work(opts) {
   queue.on("failed", (job, error) => say({ event: "failed", id: String(job.id), error: error.message }));
   queue.on("error", (error) => say({ event: "error", error: String(error) }));
   queue.process(1, async (job) => {
+    if (job.data.sleep) await new Promise((done) => setTimeout(done, job.data.sleep));  // a long-running job
     if (job.data.fail) throw new Error(`boom ${job.id}`);
     return { ok: job.data.i };
   });

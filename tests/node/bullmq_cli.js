@@ -20,8 +20,9 @@ function connectionFrom(url) {
 const say = (object) => process.stdout.write(JSON.stringify(object) + "\n");
 
 async function add(opts, connection) {
-  // Adds opts.count jobs named "work", data {i, fail}; indices listed in opts.fail throw in the worker;
-  // opts.priority and opts.delay go to every job's options.
+  // Adds opts.count jobs named "work", data {i, fail, sleep}; indices listed in opts.fail throw in the worker,
+  // whose body first waits opts.sleep ms (a long-running job); opts.priority, delay and removeOnComplete go to
+  // every job's options.
   const queue = new Queue(opts.queue, { connection, prefix: opts.prefix });
   const ids = [];
   for (let n = 0; n < opts.count; n++) {
@@ -29,7 +30,8 @@ async function add(opts, connection) {
     const jobOpts = {};
     if (opts.priority) jobOpts.priority = opts.priority;
     if (opts.delay) jobOpts.delay = opts.delay;
-    const job = await queue.add("work", { i, fail: (opts.fail || []).includes(i) }, jobOpts);
+    if (opts.removeOnComplete) jobOpts.removeOnComplete = opts.removeOnComplete;
+    const job = await queue.add("work", { i, fail: (opts.fail || []).includes(i), sleep: opts.sleep || 0 }, jobOpts);
     ids.push(job.id);
   }
   say({ event: "added", ids, version: await queue.getVersion() });
@@ -42,6 +44,7 @@ async function work(opts, connection) {
   const worker = new Worker(
     opts.queue,
     async (job) => {
+      if (job.data.sleep) await new Promise((done) => setTimeout(done, job.data.sleep));  // a long-running job
       if (job.data.fail) throw new Error(`boom ${job.id}`);
       return { ok: job.data.i };
     },

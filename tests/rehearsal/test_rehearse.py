@@ -44,7 +44,9 @@ def test_incident_recovers_and_writes_journal_and_report(incident_run: Run, back
     assert all(step["wall_finished"] >= step["wall_started"] for step in journal["steps"])
     assert {"seed": 5, "pos": 3, "duration_seconds": 1200.0}.items() <= journal["options"].items()
     assert "bullmq" in journal["versions"] and "postgres server" in journal["versions"]
-    assert len(journal["criteria"]) == 7 and all(c["holds"] for c in journal["criteria"])
+    assert len(journal["criteria"]) == 8 and all(c["holds"] for c in journal["criteria"])
+    assert journal["criteria"][-1]["id"] == "no-job-lost", "the harness's own line follows the checklist's seven"
+    assert steps["resume"]["evidence"]["no_job_lost"] == "holds"
     series = journal["measured"]["series"]
     assert {"pg_connections", "workflows_finished", "queue_depth:po-parse", "errors:const-assignment"} <= set(series)
     assert (incident_run.report_dir / "report.html").stat().st_size > 0
@@ -79,6 +81,8 @@ def test_rollback_restores_a_stable_state(backend: Backend, tmp_path: Path) -> N
     assert [(d["kind"], d["release"]) for d in run.journal["deploys"]] == [
         ("initial", "deploy"), ("deploy", "deploy-regressed-image-review-table-mismatch"), ("rollback", "deploy")]
     assert all(c["holds"] for c in run.journal["criteria"])
+    assert run.journal["criteria"][-1]["id"] == "no-job-lost" and steps["resume"]["evidence"]["no_job_lost"] == "holds"
+    assert steps["pause"]["evidence"]["commands"] == [{"command": "manage-queues pause --wait-idle 2m", "exit_code": 0}]
 
 
 def _chromium() -> str:

@@ -8,6 +8,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -44,10 +45,14 @@ def tool_path() -> str:
     return str(script)
 
 
-def run_tool(*args: str, stdin: int | None = subprocess.DEVNULL, timeout: float = 60) -> ToolResult:
+def run_tool(*args: str, stdin: int | None = subprocess.DEVNULL, timeout: float = 60,
+             cwd: Path | None = None) -> ToolResult:
+    """The tool in `cwd`, else in a throwaway folder (so the default recovery ledger never lands in the repo)."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
-    done = subprocess.run([tool_path(), *args], capture_output=True, text=True, env=env, stdin=stdin, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="manage-queues-") as here:
+        done = subprocess.run([tool_path(), *args], capture_output=True, text=True, env=env, stdin=stdin,
+                              timeout=timeout, cwd=cwd or here)
     return ToolResult(done.returncode, done.stdout, done.stderr)
 
 
