@@ -24,7 +24,6 @@ pytest_plugins = [
     "steps.queue_steps",
     "steps.deploy_steps",
     "steps.ledger_plugin",
-    "steps.cucumber_reruns",
     "steps.remaining_issue_steps",
     "steps.follow_up_steps",
     "steps.criteria_steps",

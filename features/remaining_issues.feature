@@ -34,7 +34,7 @@ Feature: Remaining Issues
       And a release where google-429 is <form>
       And 4 POs of 5 lines each have been uploaded
       When the workflows run for up to 20 virtual minutes
-      Then the logs <presence> "RESOURCE_EXHAUSTED"
+      Then the logs <presence> "Google Search API error: 429 Too Many Requests"
       And the image search answered <answered> requests with 429
       And <left> product drafts are left without images
 

@@ -1,4 +1,10 @@
-"""Virtual time: every wait of the simulated app (cron interval, backoff, deploy delay) goes through a Clock."""
+"""Virtual time: every wait of the simulated app (cron interval, backoff, deploy delay) goes through a Clock.
+
+A ScaledClock is strict about real-time pacing, as SimPy's strict RealtimeEnvironment is: a scheduled wake-up
+(a sleep, a cron tick) that comes later than its virtual due time by more than LAG_TOLERANCE virtual seconds is
+recorded, and check() then fails with that reason: the machine could not keep up at this scale, so whatever the
+run showed about timing is no verdict on the app.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,28 @@ import asyncio
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+# How late (virtual seconds) a scheduled wake-up may come before the run no longer rehearses the app's timing.
+# A third of the shortest scheduled wait the scenarios judge (a stage job's first retry, 15 s; the cron's interval
+# is 60 s): a wake-up later than this can swap the order of a retry or a cron tick with the events a verdict counts.
+# At the features' scale (300) it is 16.7 ms of wall time, above the scheduling noise of an idle 2-core machine
+# (1-5 ms measured) and below what a machine running other work beside the suite shows.
+LAG_TOLERANCE = 5.0
+
+
+@dataclass(frozen=True)
+class Lag:
+    """One wake-up that came late: where, its virtual due time, and by how many virtual seconds."""
+
+    where: str
+    due: float
+    behind: float
+
+
+class ClockFellBehind(RuntimeError):
+    """The virtual clock could not keep pace with the wall clock: the run is not a rehearsal of the app's timing."""
 
 
 @runtime_checkable
@@ -19,11 +46,14 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
-    def sleep(self, virtual_seconds: float) -> None: ...
+    def sleep(self, virtual_seconds: float, where: str = ...) -> None: ...
 
-    async def asleep(self, virtual_seconds: float) -> None: ...
+    async def asleep(self, virtual_seconds: float, where: str = ...) -> None: ...
 
     def to_wall(self, virtual_seconds: float) -> float: ...
+
+    def woke(self, due: float, where: str) -> None:
+        """A scheduled wake-up due at virtual time `due` happened now (a strict clock records it if late)."""
 
 
 class Wall(Protocol):
@@ -64,11 +94,15 @@ class ScaledClock:
     every process of a scenario reads the same virtual time.
     """
 
-    def __init__(self, scale: float = 60.0, *, origin: float | None = None, wall: Wall = SYSTEM_WALL) -> None:
+    def __init__(self, scale: float = 60.0, *, origin: float | None = None, wall: Wall = SYSTEM_WALL,
+                 tolerance: float = LAG_TOLERANCE) -> None:
         _check_scale(scale)
         self._wall = wall
         # (scale, origin) in one tuple: set_scale() swaps both at once, so a reader never mixes them.
         self._state = (float(scale), wall.time() if origin is None else float(origin))
+        self.tolerance = tolerance
+        self._lags: list[Lag] = []
+        self._lag_lock = threading.Lock()
 
     @property
     def scale(self) -> float:
@@ -96,11 +130,45 @@ class ScaledClock:
         virtual = self.now()
         self._state = (float(scale), now_wall - virtual / float(scale))
 
-    def sleep(self, virtual_seconds: float) -> None:
+    def sleep(self, virtual_seconds: float, where: str = "a virtual sleep") -> None:
+        due = self.now() + max(0.0, virtual_seconds)
         self._wall.sleep(self.to_wall(virtual_seconds))
+        self.woke(due, where)
 
-    async def asleep(self, virtual_seconds: float) -> None:
+    async def asleep(self, virtual_seconds: float, where: str = "a virtual sleep") -> None:
+        due = self.now() + max(0.0, virtual_seconds)
         await self._wall.asleep(self.to_wall(virtual_seconds))
+        self.woke(due, where)
+
+    # -- strict pacing ---------------------------------------------------------------------------
+
+    def woke(self, due: float, where: str) -> None:
+        behind = self.now() - due
+        if behind > self.tolerance:
+            with self._lag_lock:
+                self._lags.append(Lag(where, due, behind))
+
+    @property
+    def lags(self) -> list[Lag]:
+        """Every wake-up so far that came later than the tolerance, in the order they were seen."""
+        with self._lag_lock:
+            return list(self._lags)
+
+    def behind_message(self) -> str | None:
+        """Why the run cannot be trusted on timing (the worst late wake-up), or None while it kept pace."""
+        lags = self.lags
+        if not lags:
+            return None
+        worst = max(lags, key=lambda lag: lag.behind)
+        return (f"the virtual clock fell behind by {worst.behind:.1f} virtual s at {worst.where} (due at virtual "
+                f"{worst.due:.1f} s; {len(lags)} late wake-up(s) over the {self.tolerance:g} s tolerance): the "
+                f"machine cannot keep up at scale {self.scale:g}")
+
+    def check(self) -> None:
+        """Raise ClockFellBehind if any wake-up came later than the tolerance."""
+        message = self.behind_message()
+        if message is not None:
+            raise ClockFellBehind(message)
 
     def __repr__(self) -> str:
         return f"ScaledClock(scale={self.scale}, origin={self.origin})"
@@ -131,10 +199,13 @@ class ManualClock:
     def to_wall(self, virtual_seconds: float) -> float:
         return 0.0
 
-    def sleep(self, virtual_seconds: float) -> None:
+    def woke(self, due: float, where: str) -> None:
+        """Time moves only when told: a manual clock is never behind."""
+
+    def sleep(self, virtual_seconds: float, where: str = "a virtual sleep") -> None:
         self.advance(max(0.0, virtual_seconds))
 
-    async def asleep(self, virtual_seconds: float) -> None:
+    async def asleep(self, virtual_seconds: float, where: str = "a virtual sleep") -> None:
         self.advance(max(0.0, virtual_seconds))
         await asyncio.sleep(0)
 

@@ -155,6 +155,7 @@ class Cron:
         while not self._stop.is_set():
             now = self.clock.now()
             if self.due(now):
+                self.clock.woke(self._next_at, "a cron tick")  # a strict clock records a tick fired late
                 self._advance_schedule(now)
                 thread = threading.Thread(target=self._run_in_thread, name="cron-tick", daemon=True)
                 self._ticks = [t for t in self._ticks if t.is_alive()] + [thread]
@@ -170,6 +171,7 @@ class Cron:
         if self._scheduler is not None:
             return
         self._stop.clear()
+        self._next_at = max(self._next_at, self.clock.now())  # the first run is due now, not at virtual zero
         self._scheduler = threading.Thread(target=self._loop, name="cron", daemon=True)
         self._scheduler.start()
 

@@ -128,20 +128,26 @@ class Simulation:
     def run_for(self, virtual_minutes: float) -> None:
         """Let the app run for `virtual_minutes` of virtual time."""
         self.go_live()
-        self.clock.sleep(virtual_minutes * 60.0)
+        self.clock.sleep(virtual_minutes * 60.0, where=f"the end of {virtual_minutes:g} virtual minutes of running")
         self.metrics.sample(self.clock.now())
+        self.clock.check()
 
     def run_until(self, predicate: Callable[[], bool], within_virtual_minutes: float,
                   poll_wall_seconds: float = 0.05) -> bool:
-        """Run until `predicate()` is true (True) or `within_virtual_minutes` have passed (False)."""
+        """Run until `predicate()` is true (True) or `within_virtual_minutes` have passed (False).
+
+        Raises ClockFellBehind instead when a scheduled wake-up of the run came too late (see simulator.clock).
+        """
         self.go_live()
         deadline = self.clock.now() + within_virtual_minutes * 60.0
         while True:
             if predicate():
                 self.metrics.sample(self.clock.now())
+                self.clock.check()
                 return True
             if self.clock.now() >= deadline:
                 self.metrics.sample(self.clock.now())
+                self.clock.check()
                 return False
             time.sleep(poll_wall_seconds)
 

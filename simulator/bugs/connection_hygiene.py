@@ -32,7 +32,7 @@ detect = _detector.detect
 
 # Prisma's defaults for a serverless instance, in virtual seconds where they are waits.
 CONNECTION_LIMIT = 5
-POOL_TIMEOUT_SECONDS = 10.0
+POOL_TIMEOUT_SECONDS = 10
 # What the catalogue lookup costs in the database, per query (virtual seconds; served by pg_sleep).
 LOOKUP_SECONDS = 8.0
 # Leaked clients a process keeps before its serverless instance is recycled (which is what finally closed
@@ -65,8 +65,9 @@ class _Factory:
         return PrismaClient(
             self.database_url,
             connection_limit=self.connection_limit,
-            pool_timeout=self.clock.to_wall(POOL_TIMEOUT_SECONDS),
+            pool_timeout=POOL_TIMEOUT_SECONDS,
             application_name=self.application_name,
+            clock=self.clock,
         )
 
 

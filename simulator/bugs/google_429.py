@@ -1,6 +1,6 @@
-"""Bug google-429: image searches without backoff hit the per-minute quota, retry at once and lose images;
-the fix spaces requests under the quota, backs off exponentially with jitter, honours Retry-After and stops
-after a retry limit."""
+"""Bug google-429: image searches retried 100 ms × attempt apart hit the per-minute quota again and lose images;
+the fix spaces requests under the quota, backs off exponentially with jitter (Google's quota 429 carries no
+Retry-After to lean on; one is honoured if ever sent) and stops after a retry limit."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ BUG = Bug(
     seam="image search (Google Custom Search)",
     checklist_item="Post-Deployment Verification / 4. Check for Remaining Issues / Google API 429; "
     "Follow-Up Tasks / 2. Rate Limiting",
-    broken="immediate retries without backoff; a query that keeps getting 429 ends with no images",
-    fixed="a shared per-minute budget under the quota, exponential backoff with jitter, Retry-After, retry limit",
+    broken="3 attempts 100 ms × attempt apart; a query that keeps getting 429 ends with no images",
+    fixed="a shared per-minute budget under the quota, exponential backoff with jitter, a retry limit",
     signature="google-429",
 )
 
@@ -30,6 +30,8 @@ BUG = Bug(
 detect = _detector.detect
 
 BROKEN_ATTEMPTS = 3
+# The broken client's pause before attempt n+1: 100 ms × n (virtual).
+BROKEN_PAUSE_SECONDS = 0.1
 FIXED_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 60.0
@@ -90,20 +92,24 @@ class MinuteBudget:
             self.clock.sleep(wait)
 
 
-def search_broken(client: ImageSearchClient, query: str, logs: LogSink) -> list[str]:
-    """As in production: up to three tries back to back; after that the draft just has no images."""
+def search_broken(client: ImageSearchClient, query: str, logs: LogSink, clock: Clock) -> list[str]:
+    """As in production: three attempts, 100 ms × attempt apart, each 429 logged as the app logs it; after the
+    third the draft just has no images."""
     for attempt in range(1, BROKEN_ATTEMPTS + 1):
         try:
             return client.search(query)
         except RateLimited as error:
-            logs.error(f"Google image search failed: {error}", attempt=attempt)
+            logs.error(str(error), attempt=attempt, status=error.status, query=query)
+            if attempt < BROKEN_ATTEMPTS:
+                clock.sleep(BROKEN_PAUSE_SECONDS * attempt)
     logs.warning("image search gave up; the product draft gets no images", attempts=BROKEN_ATTEMPTS)
     return []
 
 
 def search_fixed(client: ImageSearchClient, query: str, logs: LogSink, budget: MinuteBudget,
                  clock: Clock, rng: random.Random | None = None) -> list[str]:
-    """Under the shared budget; on 429 wait max(Retry-After, backoff with jitter); give up after the limit."""
+    """Under the shared budget; on 429 back off with jitter (longer if a Retry-After ever comes); give up after
+    the limit."""
     rng = rng or random.Random(time.time_ns())
     for attempt in range(FIXED_ATTEMPTS):
         budget.wait_turn()
@@ -111,6 +117,6 @@ def search_fixed(client: ImageSearchClient, query: str, logs: LogSink, budget: M
             return client.search(query)
         except RateLimited as error:
             wait = max(error.retry_after or 0.0, backoff_seconds(attempt, rng))
-            logs.warning(f"Google image search rate limited: {error}; backing off", wait=wait, attempt=attempt + 1)
+            logs.warning(f"{error}; backing off", wait=wait, attempt=attempt + 1, status=error.status)
             clock.sleep(wait)
     raise SearchRetriesExhausted(f"image search still rate limited after {FIXED_ATTEMPTS} attempts")

@@ -1,10 +1,13 @@
-"""Bug prisma-warmup: a cold serverless instance ran queries before its engine was connected; the fix runs
-every DB operation through prisma_operation(), which connects first."""
+"""Bug prisma-warmup: while an instance was fresh, db.js "warmed" the shared client at the start of every
+invocation with `$disconnect()` then `$connect()`, not awaited; a `$disconnect()` took the engine down under the
+requests other invocations had in flight ("Engine is not yet connected."). The fix runs every DB operation
+through prisma_operation(), which awaits `$connect()` and never disconnects a shared client."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,31 +26,57 @@ BUG = Bug(
     id="prisma-warmup",
     seam="every DB operation (prismaOperation helper)",
     checklist_item="Deployment / Fixes Included in This Deploy / 3. Prisma Warmup",
-    broken="queries run on a cold engine while `$connect()` is still under way",
-    fixed="prisma_operation() connects the engine first (with retry), then runs the query",
+    broken="each invocation on a fresh instance fires `$disconnect()` + `$connect()` on the shared client, "
+    "racing the queries other invocations have in flight",
+    fixed="prisma_operation() awaits `$connect()` (with retry), then runs the query; nothing disconnects",
     signature="engine-not-connected",
 )
 
 # The detector of this bug: does an app's source hold its broken or its fixed form (detect-release)?
 detect = _detector.detect
 
-# How long a cold instance's engine takes to come up after its first use, in virtual seconds.
+# How long a cold instance takes to load the query engine on its first connect, in virtual seconds (requests
+# wait meanwhile); a reconnect of a loaded engine only opens its pool.
 COLD_START_SECONDS = 8.0
 
-def _connect_later(client: PrismaClient, clock: Clock, delay: float) -> None:
+# How long after its first operation an instance counts as fresh and warms on every invocation (virtual
+# seconds). Shorter than a stage job's retries (15 + 30 + 60 s): a job the race fails still gets done.
+WARMING_SECONDS = 60.0
+
+# Per client: the virtual time of its first operation (the instance's start).
+_started: weakref.WeakKeyDictionary[PrismaClient, float] = weakref.WeakKeyDictionary()
+# Clients whose engine library is loaded (the instance is no longer cold).
+_loaded: weakref.WeakSet[PrismaClient] = weakref.WeakSet()
+_loaded_lock = threading.Lock()
+
+
+def _warmup(client: PrismaClient, clock: Clock) -> None:
+    """`prisma.$disconnect().then(() => prisma.$connect())`, fired and forgotten."""
+
+    def load_engine() -> None:
+        with _loaded_lock:
+            cold = client not in _loaded
+            _loaded.add(client)
+        if cold:
+            clock.sleep(COLD_START_SECONDS)
+
     def warm() -> None:
-        clock.sleep(delay)
-        with contextlib.suppress(PrismaError):  # the next operation tries again and reports the failure
-            client.connect()
+        client.disconnect()
+        with contextlib.suppress(PrismaError):  # the invocation's own query reports a failed connect
+            client.connect(startup=load_engine)
 
     threading.Thread(target=warm, name="prisma-warmup", daemon=True).start()
 
 
 def run_operation_broken(client: PrismaClient, operation: Callable[[Session], T], clock: Clock) -> T:
-    """The first use starts `$connect()` without awaiting it, then queries at once, as the cold instance did."""
-    if not client.is_connected and client.claim_background_connect():
-        _connect_later(client, clock, COLD_START_SECONDS)
-    with client.transaction() as session:  # raises "Engine is not yet connected." until the engine is up
+    """On a fresh instance fire the warmup, then query at once on the shared client (Prisma's request waits for
+    the `$connect()`; a request of another invocation already past it meets the `$disconnect()`)."""
+    now = clock.now()
+    with _loaded_lock:
+        started = _started.setdefault(client, now)
+    if now - started < WARMING_SECONDS:
+        _warmup(client, clock)
+    with client.transaction() as session:
         return operation(session)
 
 

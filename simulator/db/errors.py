@@ -6,6 +6,19 @@ from typing import Any
 
 ENGINE_NOT_CONNECTED = "Engine is not yet connected."
 POOL_DOCS = "http://pris.ly/d/connection-pool"
+# The Rust backtrace the query engine attaches to a non-panic user-facing error (frames as a Linux build of
+# Prisma's library engine reports them; the addresses are left out).
+ENGINE_BACKTRACE = (
+    "Backtrace:\n"
+    "   0: user_facing_errors::Error::new_non_panic_with_current_backtrace\n"
+    "   1: query_engine::error::<impl core::convert::From<query_engine::error::ApiError> for "
+    "napi::error::Error>::from\n"
+    "   2: <core::future::from_generator::GenFuture<T> as core::future::future::Future>::poll\n"
+    "   3: tokio::runtime::task::core::CoreStage<T>::poll\n"
+    "   4: tokio::runtime::task::harness::Harness<T,S>::poll\n"
+    "   5: tokio::runtime::scheduler::multi_thread::worker::Context::run_task\n"
+    "   6: std::sys::unix::thread::Thread::new::thread_start"
+)
 
 
 class PrismaError(Exception):
@@ -27,16 +40,24 @@ class PrismaClientUnknownRequestError(PrismaError):
 
 
 class PrismaClientInitializationError(PrismaError):
-    """The engine could not start or is not connected ("Engine is not yet connected.")."""
+    """The engine could not start: the server unreachable (P1001), bad credentials (P1000), no database (P1003)."""
 
 
-def _seconds(value: float) -> str:
-    """10 -> "10", 0.3 -> "0.3", 1/6 -> "0.166667": short, like Prisma's whole seconds when they are whole."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+def invocation(call: str, text: str) -> str:
+    """A request error's message as Prisma builds it for a client call (`call`: "$queryRawUnsafe",
+    "workflowExecution.findMany"): a leading newline, the call, two blank lines, then the engine's text."""
+    return f"\nInvalid `prisma.{call}()` invocation:\n\n\n{text}"
 
 
-def engine_not_connected() -> PrismaClientInitializationError:
-    return PrismaClientInitializationError(ENGINE_NOT_CONNECTED)
+def logged(error: PrismaError) -> str:
+    """The error as a Node app's `console.error(error)` starts it: the class name, then the message."""
+    return f"{type(error).__name__}: {error.message}"
+
+
+def engine_not_connected(call: str) -> PrismaClientUnknownRequestError:
+    """A request reached the engine after `$disconnect()` took it down under the request (Prisma's `request()`
+    waits for `$connect()`, so only a request racing a disconnect or a reconnect gets this)."""
+    return PrismaClientUnknownRequestError(invocation(call, f"{ENGINE_NOT_CONNECTED}\n{ENGINE_BACKTRACE}"))
 
 
 def cannot_reach(host: str, reason: str) -> PrismaClientInitializationError:
@@ -48,10 +69,10 @@ def cannot_reach(host: str, reason: str) -> PrismaClientInitializationError:
     )
 
 
-def raw_query_failed(sqlstate: str, message: str) -> PrismaClientKnownRequestError:
-    """P2010: `$queryRaw` failed in Postgres; the real SQLSTATE and message are kept."""
+def raw_query_failed(sqlstate: str, message: str, call: str = "$queryRawUnsafe") -> PrismaClientKnownRequestError:
+    """P2010: a raw query failed in Postgres; the real SQLSTATE and message are kept."""
     return PrismaClientKnownRequestError(
-        f"Raw query failed. Code: `{sqlstate}`. Message: `{message}`",
+        invocation(call, f"Raw query failed. Code: `{sqlstate}`. Message: `{message}`"),
         code="P2010",
         meta={"code": sqlstate, "message": message},
     )
@@ -72,14 +93,14 @@ def unique_constraint_failed(fields: tuple[str, ...]) -> PrismaClientKnownReques
     )
 
 
-def pool_timeout(timeout: float, connection_limit: int) -> PrismaClientKnownRequestError:
-    """P2024: no connection came free within the pool timeout."""
+def pool_timeout(timeout_seconds: int, connection_limit: int) -> PrismaClientKnownRequestError:
+    """P2024: no connection came free within the pool timeout (Prisma's setting: whole seconds, shown as set)."""
     return PrismaClientKnownRequestError(
         "Timed out fetching a new connection from the connection pool. "
-        f"More info: {POOL_DOCS} (Current connection pool timeout: {_seconds(timeout)}, "
+        f"More info: {POOL_DOCS} (Current connection pool timeout: {int(timeout_seconds)}, "
         f"connection limit: {connection_limit})",
         code="P2024",
-        meta={"connection_limit": connection_limit, "timeout": timeout},
+        meta={"connection_limit": connection_limit, "timeout": int(timeout_seconds)},
     )
 
 

@@ -9,18 +9,18 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from simulator.db.client import PrismaClient
-from simulator.db.errors import PrismaClientInitializationError, PrismaError
+from simulator.db.errors import ENGINE_NOT_CONNECTED, PrismaClientInitializationError, PrismaError
 
 T = TypeVar("T")
 
 
-
 def is_retryable(error: PrismaError) -> bool:
-    """Connection trouble another attempt can cure: a cold engine, an unreachable server (P1001), a closed
-    connection (P1017). Never query errors (P2010, P2021, P2002), pool timeouts (P2024) or bad credentials."""
+    """Connection trouble another attempt can cure: an engine taken down under the request ("Engine is not yet
+    connected."), an unreachable server (P1001), a closed connection (P1017). Never query errors (P2010, P2021,
+    P2002), pool timeouts (P2024) or bad credentials (P1000)."""
     if isinstance(error, PrismaClientInitializationError):
-        return error.code in (None, "P1001")
-    return error.code == "P1017"
+        return error.code == "P1001"
+    return error.code == "P1017" or (error.code is None and ENGINE_NOT_CONNECTED in error.message)
 
 
 def prisma_operation(
@@ -31,7 +31,7 @@ def prisma_operation(
     backoff: float = 0.05,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Connect the client if needed, then run `operation(session)` in one transaction and return its result.
+    """`await prisma.$connect()`, then run `operation(session)` in one transaction and return its result.
 
     Up to `retries` further attempts follow a connection failure, each after reconnecting and waiting
     `backoff * 2**attempt` (pass a simulator clock's `sleep` to make that wait virtual). A failed attempt

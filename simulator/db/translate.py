@@ -40,16 +40,16 @@ def is_connection_lost(error: BaseException) -> bool:
     return state is not None and state.startswith(_CONNECTION_STATES)
 
 
-def translate(error: BaseException, *, raw: bool, pool_timeout: float, connection_limit: int) -> PrismaError:
-    """The Prisma error for a failure of a raw query (`raw`) or of ORM access."""
+def translate(error: BaseException, *, call: str | None, pool_timeout: int, connection_limit: int) -> PrismaError:
+    """The Prisma error for a failure of a raw query (`call`: "$queryRawUnsafe", ...) or of ORM access (None)."""
     if isinstance(error, exc.TimeoutError):
         return errors.pool_timeout(pool_timeout, connection_limit)
     if is_connection_lost(error):
         return errors.server_closed_connection()
     state = sqlstate_of(error)
     message = server_message(error)
-    if raw:
-        return errors.raw_query_failed(state or "N/A", message)
+    if call is not None:
+        return errors.raw_query_failed(state or "N/A", message, call)
     if state == "42P01":
         found = _RELATION.search(message)
         return errors.table_does_not_exist(f"public.{found.group(1)}" if found else message)

@@ -19,7 +19,8 @@ MAX_NUM = 10  # the API's own limit on results per request
 
 
 def quota_exceeded_body(quota_per_minute: int) -> dict[str, Any]:
-    """The error body Google answers with when the per-minute query quota is used up."""
+    """The error body Google answers with when the per-minute query quota is used up (with no Retry-After
+    header: Google's quota 429s carry none)."""
     message = (
         "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service "
         "'customsearch.googleapis.com' for consumer 'project_number:000000000000'."
@@ -99,9 +100,8 @@ class _SearchHandler(JsonHandler):
         if self.path_only != SEARCH_PATH:
             self.send_json(404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}})
             return
-        retry_after = fake._admit()
-        if retry_after is not None:
-            self.send_json(429, quota_exceeded_body(fake.quota_per_minute), {"Retry-After": str(retry_after)})
+        if not fake._admit():
+            self.send_json(429, quota_exceeded_body(fake.quota_per_minute))
             return
         query = self.query.get("q", "").strip()
         if not query:
@@ -118,11 +118,8 @@ class _SearchHandler(JsonHandler):
 
 
 class FakeImageSearch:
-    """The fake API. `quota_per_minute` requests are answered per virtual minute of `clock`; the rest get 429.
-
-    Retry-After is in seconds of virtual time (the time left in the current virtual minute), so a
-    client sleeps it on the same clock. Rejected requests do not use quota, as with Google.
-    """
+    """The fake API. `quota_per_minute` requests are answered per virtual minute of `clock`; the rest get 429
+    RESOURCE_EXHAUSTED without a Retry-After header, as Google answers. Rejected requests use no quota."""
 
     def __init__(self, clock: Clock, quota_per_minute: int = 100) -> None:
         self.clock = clock
@@ -155,19 +152,18 @@ class FakeImageSearch:
         with self._lock:
             return self._rejected
 
-    def _admit(self) -> int | None:
-        """Count one request; None when within quota, else the Retry-After seconds."""
-        now = self.clock.now()
-        minute = math.floor(now / 60.0)
+    def _admit(self) -> bool:
+        """Count one request; True when it is within this virtual minute's quota."""
+        minute = math.floor(self.clock.now() / 60.0)
         with self._lock:
             self._requests += 1
             if minute != self._minute:
                 self._minute, self._used = minute, 0
             if self._used < self.quota_per_minute:
                 self._used += 1
-                return None
+                return True
             self._rejected += 1
-        return max(1, math.ceil((minute + 1) * 60.0 - now))
+            return False
 
     def __enter__(self) -> FakeImageSearch:
         self.start()
@@ -181,14 +177,21 @@ class ImageSearchError(Exception):
     """The image search failed: unreachable, an HTTP error, or an answer that is not the API's JSON."""
 
 
-class RateLimited(ImageSearchError):
-    """HTTP 429 RESOURCE_EXHAUSTED; `retry_after` is the Retry-After header in seconds, when present."""
+def http_error_message(status: int, reason: str) -> str:
+    """How the app words a non-2xx answer: `Google Search API error: ${res.status} ${res.statusText}`."""
+    return f"Google Search API error: {status} {reason}"
 
-    def __init__(self, retry_after: float | None, body: Any) -> None:
+
+class RateLimited(ImageSearchError):
+    """HTTP 429; `body` is Google's error JSON, `retry_after` the Retry-After header in seconds (Google's quota
+    429s send none, so it is None against them)."""
+
+    def __init__(self, retry_after: float | None, body: Any, reason: str = "Too Many Requests") -> None:
         self.retry_after = retry_after
         self.body = body
-        status = body.get("error", {}).get("status", "") if isinstance(body, dict) else ""
-        super().__init__(f"image search answered HTTP 429 {status or 'Too Many Requests'} (retry after {retry_after})")
+        error = body.get("error") if isinstance(body, dict) else None
+        self.status = str(error.get("status", "")) if isinstance(error, dict) else ""
+        super().__init__(http_error_message(429, reason))
 
 
 class ImageSearchClient:
@@ -210,8 +213,9 @@ class ImageSearchClient:
         except urllib.error.HTTPError as error:
             raw = error.read()
             if error.code == 429:
-                raise RateLimited(_retry_after(error.headers.get("Retry-After")), _json_or_text(raw)) from None
-            raise ImageSearchError(f"image search answered HTTP {error.code}: {_message(raw)}") from None
+                raise RateLimited(_retry_after(error.headers.get("Retry-After")), _json_or_text(raw),
+                                  str(error.reason)) from None
+            raise ImageSearchError(f"{http_error_message(error.code, str(error.reason))}: {_message(raw)}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             raise ImageSearchError(f"image search unreachable at {self.base_url}: {error}") from None
         except ValueError as error:

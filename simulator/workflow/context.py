@@ -75,7 +75,7 @@ class App:
             return google_429.search_fixed(
                 self.search_client, query, self.logs, self.search_budget, self.clock, random.Random(seed)
             )
-        return google_429.search_broken(self.search_client, query, self.logs)
+        return google_429.search_broken(self.search_client, query, self.logs, self.clock)
 
     def close(self) -> None:
         """Wait for stage bodies in flight, then close the DB clients and Redis connection."""

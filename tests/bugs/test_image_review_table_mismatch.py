@@ -28,7 +28,8 @@ def test_the_raw_sql_really_fails_in_postgres(scenario: ScenarioEnv) -> None:
             get_approved_images_for_item_broken(client, session, "no-such-product")
     error = raised.value
     assert error.code == "P2010" and error.meta["code"] == "42P01"
-    assert str(error) == 'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`'
+    assert str(error) == ("\nInvalid `prisma.$queryRawUnsafe()` invocation:\n\n\n"
+                          'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`')
     assert isinstance(error.__cause__.orig, psycopg.errors.UndefinedTable)  # type: ignore[union-attr]
 
 

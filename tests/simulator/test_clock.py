@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from simulator.clock import SYSTEM_WALL, Clock, ManualClock, ScaledClock
+from simulator.clock import LAG_TOLERANCE, SYSTEM_WALL, Clock, ClockFellBehind, ManualClock, ScaledClock
 
 
 class StepWall:
@@ -109,3 +109,43 @@ def test_set_scale_keeps_virtual_time_continuous() -> None:
     assert clock.now() == 640.0 + 4096.0  # then the new pace
     with pytest.raises(ValueError):
         clock.set_scale(0)
+
+
+class LateWall(StepWall):
+    """A wall whose sleeps overrun by `overrun` seconds, as on a machine too busy to wake a thread on time."""
+
+    def __init__(self, overrun: float) -> None:
+        super().__init__()
+        self.overrun = overrun
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds + self.overrun)
+
+
+def test_a_clock_that_keeps_pace_has_no_lag() -> None:
+    clock = ScaledClock(300.0, wall=LateWall(overrun=0.010))  # 10 ms late = 3 virtual s, within the tolerance
+    clock.sleep(60.0, where="a stage retry")
+    assert clock.lags == []
+    assert clock.behind_message() is None
+    clock.check()
+
+
+def test_a_late_wake_up_is_recorded_and_check_says_why() -> None:
+    clock = ScaledClock(300.0, wall=LateWall(overrun=0.040))  # 40 ms late = 12 virtual s
+    clock.sleep(15.0, where="a stage retry")
+    [lag] = clock.lags
+    assert lag.where == "a stage retry" and lag.due == pytest.approx(15.0) and lag.behind == pytest.approx(12.0)
+    with pytest.raises(ClockFellBehind) as raised:
+        clock.check()
+    assert str(raised.value).startswith("the virtual clock fell behind by 12.0 virtual s at a stage retry")
+    assert str(raised.value).endswith("the machine cannot keep up at scale 300")
+
+
+def test_a_scheduler_reports_its_own_wake_ups() -> None:
+    wall = StepWall()
+    clock = ScaledClock(60.0, wall=wall)
+    wall.now += 1.5  # the cron's tick due at virtual 60 s fired at virtual 90 s
+    clock.woke(60.0, "a cron tick")
+    assert [(lag.where, lag.behind) for lag in clock.lags] == [("a cron tick", pytest.approx(30.0))]
+    assert clock.tolerance == LAG_TOLERANCE
+

@@ -12,13 +12,14 @@ from sqlalchemy import exc, func, select
 
 from harness.isolation import ScenarioEnv
 from recovery_tools.urls import with_database
-from simulator.clock import ManualClock
+from simulator.clock import ManualClock, ScaledClock
 from simulator.db import (
-    ENGINE_NOT_CONNECTED,
-    PrismaClient,
+        PrismaClient,
     PrismaClientInitializationError,
     PrismaClientKnownRequestError,
+    PrismaClientUnknownRequestError,
 )
+from simulator.db.client import prisma_call
 from simulator.models import ImageReviewProductImage, Merchant
 from simulator.observe.logs import LogSink
 from tests.waiting import wait_until
@@ -48,17 +49,63 @@ def connections(database_url: str, application_name: str) -> int:
     return int(row[0])
 
 
-def test_cold_client_refuses_every_request(scenario: ScenarioEnv) -> None:
+def test_a_request_on_a_cold_client_waits_for_connect_as_prismas_request_does(scenario: ScenarioEnv) -> None:
     logs = RecordingLog()
     client = PrismaClient(scenario.database_url, logs=logs)
     assert not client.is_connected
-    with pytest.raises(PrismaClientInitializationError, match=r"^Engine is not yet connected\.$"), client.transaction():
-        pass
-    with pytest.raises(PrismaClientInitializationError) as raised:
-        client.query_raw("SELECT 1")
-    assert str(raised.value) == ENGINE_NOT_CONNECTED
-    assert client.query_count == 0
-    assert [message for _, message, _ in logs.events] == [ENGINE_NOT_CONNECTED, ENGINE_NOT_CONNECTED]
+    try:
+        assert client.query_raw("SELECT 1 AS ok") == [{"ok": 1}]
+        assert client.is_connected
+        with client.transaction() as session:
+            assert session.scalar(select(func.count()).select_from(Merchant)) == 0
+    finally:
+        client.disconnect()
+    assert logs.events == []
+
+
+def test_a_transaction_across_a_disconnect_gets_engine_not_connected_naming_the_model(scenario: ScenarioEnv) -> None:
+    logs = RecordingLog()
+    client = PrismaClient(scenario.database_url, logs=logs)
+    client.connect()
+    with pytest.raises(PrismaClientUnknownRequestError) as raised, client.transaction() as session:
+        session.execute(select(1))
+        client.disconnect()  # another invocation's `$disconnect()` on the shared client
+        session.scalars(select(Merchant)).all()
+    message = str(raised.value)
+    assert message.startswith("\nInvalid `prisma.merchant.findMany()` invocation:\n\n\nEngine is not yet connected.\n")
+    assert "Backtrace:" in message and "user_facing_errors::Error::new_non_panic_with_current_backtrace" in message
+    assert raised.value.code is None
+    assert logs.events[-1][1].startswith("PrismaClientUnknownRequestError: \nInvalid `prisma.merchant.findMany()`")
+    # The next request connects again; nothing of the stale engine is left on the server.
+    assert client.query_raw("SELECT 1 AS ok") == [{"ok": 1}]
+    client.disconnect()
+
+
+def test_a_raw_query_racing_a_reconnect_is_named_as_the_raw_call(scenario: ScenarioEnv) -> None:
+    client = PrismaClient(scenario.database_url)
+    client.connect()
+    stale = client._start()  # the request passed `$connect()` ...
+    client.disconnect()  # ... then a warmup's `$disconnect()` and `$connect()` replaced the engine under it
+    client.connect()
+    try:
+        with pytest.raises(PrismaClientUnknownRequestError, match=r"prisma\.\$queryRawUnsafe\(\)` invocation"), \
+                stale.connect() as connection:
+            connection.execution_options(prisma_call="$queryRawUnsafe").exec_driver_sql("SELECT 1")
+    finally:
+        stale.dispose()
+        client.disconnect()
+
+
+@pytest.mark.parametrize(("statement", "call"), [
+    ('SELECT "WorkflowExecution".id FROM "WorkflowExecution" WHERE status = %(s)s', "workflowExecution.findMany"),
+    ('INSERT INTO "ProductDraft" (id) VALUES (%(id)s)', "productDraft.createMany"),
+    ('UPDATE "ImageReviewProduct" SET status=%(s)s', "imageReviewProduct.updateMany"),
+    ('DELETE FROM public."POLineItem" WHERE id = %(id)s', "pOLineItem.deleteMany"),
+    ("SELECT o.id FROM image_review_options o", "$queryRawUnsafe"),
+    ("SELECT 1", "$queryRawUnsafe"),
+])
+def test_prisma_call_is_named_from_the_models_table(statement: str, call: str) -> None:
+    assert prisma_call(statement) == call
 
 
 def test_connections_carry_application_name_and_close_on_disconnect(scenario: ScenarioEnv) -> None:
@@ -79,7 +126,9 @@ def test_connections_carry_application_name_and_close_on_disconnect(scenario: Sc
 def test_real_pool_timeout_is_p2024_and_the_limit_holds(scenario: ScenarioEnv) -> None:
     name = app_name()
     logs = RecordingLog()
-    client = PrismaClient(scenario.database_url, connection_limit=2, pool_timeout=0.3, application_name=name, logs=logs)
+    # Prisma's 10 s pool timeout, waited on a clock 60 times faster than the wall (1/6 s of wall time).
+    client = PrismaClient(scenario.database_url, connection_limit=2, pool_timeout=10, application_name=name, logs=logs,
+                          clock=ScaledClock(60.0))
     client.connect()
     try:
         with client.transaction() as first, client.transaction() as second:
@@ -94,10 +143,10 @@ def test_real_pool_timeout_is_p2024_and_the_limit_holds(scenario: ScenarioEnv) -
     assert error.code == "P2024"
     assert str(error) == (
         "Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool "
-        "(Current connection pool timeout: 0.3, connection limit: 2)"
+        "(Current connection pool timeout: 10, connection limit: 2)"  # whole seconds, as the app's setting
     )
     assert isinstance(error.__cause__, exc.TimeoutError)  # SQLAlchemy's QueuePool really timed out
-    assert logs.events[-1][1].startswith("Timed out fetching a new connection from the connection pool")
+    assert logs.events[-1][1].startswith("PrismaClientKnownRequestError: Timed out fetching a new connection")
     assert logs.events[-1][2]["code"] == "P2024"
 
 
@@ -108,12 +157,13 @@ def test_raw_sql_on_a_missing_table_is_p2010_with_postgres_42p01(scenario: Scena
         client.query_raw('SELECT "imageUrl" FROM image_review_options WHERE "itemId" = $1', "item-1")
     error = raised.value
     assert error.code == "P2010"
-    assert str(error) == 'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`'
+    assert str(error) == ("\nInvalid `prisma.$queryRawUnsafe()` invocation:\n\n\n"
+                          'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`')
     assert error.meta == {"code": "42P01", "message": 'relation "image_review_options" does not exist'}
     original = getattr(error.__cause__, "orig", None)
     assert isinstance(original, psycopg.errors.UndefinedTable)  # the server's error, not a made-up one
     fields = {"code": "P2010", "error": "PrismaClientKnownRequestError", "application_name": "po-app"}
-    assert logs.events == [("error", str(error), fields)]
+    assert logs.events == [("error", f"PrismaClientKnownRequestError: {error}", fields)]
 
 
 def test_orm_access_to_a_missing_table_is_p2021(scenario: ScenarioEnv) -> None:
@@ -215,10 +265,13 @@ def test_each_client_has_its_own_pool(scenario: ScenarioEnv) -> None:
 
 def test_client_errors_reach_the_scenario_log_under_the_checklist_signatures(scenario: ScenarioEnv) -> None:
     with LogSink(scenario.redis_url, scenario.prefix, ManualClock(), source="db-test") as logs:
-        client = PrismaClient(scenario.database_url, connection_limit=1, pool_timeout=0.2, logs=logs)
-        with pytest.raises(PrismaClientInitializationError):
-            client.query_raw("SELECT 1")
+        client = PrismaClient(scenario.database_url, connection_limit=1, pool_timeout=10, logs=logs,
+                              clock=ScaledClock(50.0))
         with client:
+            with pytest.raises(PrismaClientUnknownRequestError), client.transaction() as session:
+                session.execute(select(1))
+                client.disconnect()
+                session.execute(select(Merchant.id))
             with pytest.raises(PrismaClientKnownRequestError):
                 client.query_raw("SELECT * FROM image_review_items")
             with client.transaction() as session, pytest.raises(PrismaClientKnownRequestError):

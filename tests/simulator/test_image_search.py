@@ -52,17 +52,19 @@ def test_results_are_deterministic_per_query(service: FakeImageSearch) -> None:
     assert client.search("steel kettle", num=3) != first
 
 
-def test_over_quota_answers_429_resource_exhausted_with_retry_after(
-    service: FakeImageSearch, clock: ManualClock
-) -> None:
+def test_over_quota_answers_googles_429_body_without_retry_after(service: FakeImageSearch, clock: ManualClock) -> None:
     clock.advance(15.0)
     for _ in range(3):
         assert get(f"{service.base_url}/customsearch/v1?q=x&num=1")[0] == 200
     status, headers, body = get(f"{service.base_url}/customsearch/v1?q=x&num=1")
     assert status == 429
-    assert headers["Retry-After"] == "45"  # seconds left in the virtual minute
-    assert body["error"]["code"] == 429 and body["error"]["status"] == "RESOURCE_EXHAUSTED"
-    assert "Quota exceeded" in body["error"]["message"]
+    assert "Retry-After" not in headers  # Google's quota 429s carry none
+    error = body["error"]
+    assert error["code"] == 429 and error["status"] == "RESOURCE_EXHAUSTED"
+    assert error["errors"][0]["reason"] == "rateLimitExceeded"
+    assert "quota metric 'Queries' and limit 'Queries per minute'" in error["message"]
+    metadata = error["details"][0]["metadata"]
+    assert metadata["quota_metric"] and metadata["quota_limit"] and metadata["quota_limit_value"] == "3"
     assert service.request_count == 4 and service.rejected_count == 1
 
 
@@ -76,14 +78,16 @@ def test_quota_renews_each_virtual_minute(service: FakeImageSearch, clock: Manua
     assert len(client.search("lamp")) == 3
 
 
-def test_client_raises_rate_limited_with_retry_after_and_body(service: FakeImageSearch, clock: ManualClock) -> None:
+def test_client_raises_rate_limited_as_the_app_logs_it(service: FakeImageSearch, clock: ManualClock) -> None:
     clock.advance(50.5)
     client = ImageSearchClient(service.base_url)
     for _ in range(3):
         client.search("chair", num=1)
     with pytest.raises(RateLimited) as caught:
         client.search("chair", num=1)
-    assert caught.value.retry_after == 10.0
+    assert str(caught.value) == "Google Search API error: 429 Too Many Requests"
+    assert caught.value.retry_after is None
+    assert caught.value.status == "RESOURCE_EXHAUSTED"
     assert caught.value.body["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert signatures_in(str(caught.value)) == ["google-429"]
     assert isinstance(caught.value, ImageSearchError)
@@ -91,7 +95,8 @@ def test_client_raises_rate_limited_with_retry_after_and_body(service: FakeImage
 
 @pytest.mark.parametrize("num", [0, 11])
 def test_bad_num_is_a_400_and_an_image_search_error(service: FakeImageSearch, num: int) -> None:
-    with pytest.raises(ImageSearchError, match="HTTP 400: Invalid value for num") as caught:
+    expected = "Google Search API error: 400 Bad Request: Invalid value for num"
+    with pytest.raises(ImageSearchError, match=expected) as caught:
         ImageSearchClient(service.base_url).search("sofa", num=num)
     assert not isinstance(caught.value, RateLimited)
 

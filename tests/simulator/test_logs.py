@@ -15,18 +15,34 @@ import redis
 
 from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
+from simulator.db import errors
 from simulator.observe.logs import SIGNATURES, LogSink, signatures_in, stream_key
+from simulator.services.image_search import http_error_message
 
+# The lines as the simulated app writes them, made by the same code that writes them (Prisma's errors as a Node
+# app's console.error starts them, the image search's 429 as the app words it).
 INCIDENT_LINES = {
-    "relation-does-not-exist": (
-        'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`'
-    ),
-    "engine-not-connected": "PrismaClientInitializationError: Engine is not yet connected.",
+    "relation-does-not-exist": errors.logged(errors.raw_query_failed(
+        "42P01", 'relation "image_review_options" does not exist')),
+    "engine-not-connected": errors.logged(errors.engine_not_connected("workflowExecution.findMany")),
     "const-assignment": "TypeError: Assignment to constant variable.",
-    "pool-timeout": "Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool",
-    "google-429": '{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}',
+    "pool-timeout": errors.logged(errors.pool_timeout(10, 5)),
+    "google-429": http_error_message(429, "Too Many Requests"),
     "temporary-queue": "[queues] creating temporary queue po-parse-tmp",
 }
+
+
+def test_incident_lines_are_the_formats_of_the_apps_logs() -> None:
+    assert INCIDENT_LINES["relation-does-not-exist"] == (
+        "PrismaClientKnownRequestError: \nInvalid `prisma.$queryRawUnsafe()` invocation:\n\n\n"
+        'Raw query failed. Code: `42P01`. Message: `relation "image_review_options" does not exist`')
+    assert INCIDENT_LINES["engine-not-connected"].startswith(
+        "PrismaClientUnknownRequestError: \nInvalid `prisma.workflowExecution.findMany()` invocation:\n\n\n"
+        "Engine is not yet connected.\nBacktrace:")
+    assert INCIDENT_LINES["pool-timeout"].endswith(
+        "Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool "
+        "(Current connection pool timeout: 10, connection limit: 5)")
+    assert INCIDENT_LINES["google-429"] == "Google Search API error: 429 Too Many Requests"
 
 
 @pytest.fixture
