@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from simulator.bugs.bug import Bug
 from simulator.clock import Clock
-from simulator.models import Workflow
+from simulator.models import WorkflowExecution
 
 BUG = Bug(
     id="cron-overload",
@@ -48,7 +48,8 @@ def settings(fixed: bool) -> CronSettings:
 
 
 def _pending_ids(session: Session) -> list[str]:
-    query = select(Workflow.id).where(Workflow.status == "pending").order_by(Workflow.createdAt, Workflow.id)
+    query = select(WorkflowExecution.id).where(WorkflowExecution.status == "pending").order_by(
+        WorkflowExecution.createdAt, WorkflowExecution.id)
     return list(session.scalars(query))
 
 
@@ -64,17 +65,18 @@ def tick_broken(run: Run, enqueue: Enqueue, clock: Clock) -> int:
 
 
 def _loader(workflow_id: str) -> Callable[[Session], object]:
-    return lambda session: session.get(Workflow, workflow_id)
+    return lambda session: session.get(WorkflowExecution, workflow_id)
 
 
 def _marker(workflow_id: str) -> Callable[[Session], object]:
-    statement = update(Workflow).where(Workflow.id == workflow_id, Workflow.status == "pending").values(status="queued")
+    statement = (update(WorkflowExecution).where(WorkflowExecution.id == workflow_id, WorkflowExecution.status == "pending")
+                 .values(status="queued"))
     return lambda session: session.execute(statement)
 
 
 _CLAIM = text(
-    'UPDATE "Workflow" SET status = \'queued\', "updatedAt" = now() WHERE id IN ('
-    'SELECT id FROM "Workflow" WHERE status = \'pending\' ORDER BY "createdAt", id LIMIT :batch '
+    'UPDATE "WorkflowExecution" SET status = \'queued\', "updatedAt" = now() WHERE id IN ('
+    'SELECT id FROM "WorkflowExecution" WHERE status = \'pending\' ORDER BY "createdAt", id LIMIT :batch '
     "FOR UPDATE SKIP LOCKED) RETURNING id"
 )
 
