@@ -136,7 +136,7 @@ def route(fixed: bool, queue: str, temporary: TemporaryQueues, job_name: str, da
 
 
 def stranded_jobs(app_redis_url: str, prefix: str, name: str = BACKGROUND_QUEUE) -> int:
-    """Jobs waiting (or delayed) in the temporary queue `name` on the default Redis: Bull's wait list and delayed set."""
+    """Jobs waiting or delayed in the temporary queue `name` on the default Redis (Bull's wait list, delayed set)."""
     client = redis.Redis.from_url(default_redis_url(app_redis_url))
     try:
         return int(client.llen(f"{prefix}:{name}:wait")) + int(client.zcard(f"{prefix}:{name}:delayed"))

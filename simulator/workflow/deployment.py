@@ -7,7 +7,7 @@ from typing import Literal
 
 from simulator.bugs import cron_overload, prisma_warmup, temporary_queue
 from simulator.clock import ScaledClock
-from simulator.cron import Cron
+from simulator.cron import Cron, RunLimit
 from simulator.db.client import PrismaClient
 from simulator.observe.logs import LogSink
 from simulator.queues.bridge import QueueBridge
@@ -53,10 +53,10 @@ class Deployment:
                 self.check_queues()
             stack.pop_all()
 
-    def tick(self) -> int:
+    def tick(self, limit: RunLimit) -> int:
         """One cron run: pick pending workflows and enqueue their first stage (cron-overload seam)."""
         return self._tick(lambda operation: self._run(self._cron_client, operation, self.clock), self._enqueue,
-                          self.clock)
+                          self.clock, limit)
 
     def _enqueue(self, workflow_id: str, dedupe: bool) -> None:
         opts = job_options(self.clock, dedupe_id=job_id(workflow_id, FIRST_STAGE) if dedupe else None)

@@ -208,7 +208,7 @@ BODIES: dict[str, Body] = {
 
 
 def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Data | None:
-    """Run one stage job: a "WorkflowStageExecution" row per attempt, the stage's body, errors logged as the app logs them.
+    """Run one stage job: a "WorkflowStageExecution" row per attempt, the body, errors logged as the app logs them.
 
     Returns the next stage's job data, or None when the workflow stops here (last stage, or already finished).
     Raises on failure so that the queue retries the job with backoff.
