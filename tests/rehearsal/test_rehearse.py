@@ -46,7 +46,7 @@ def test_incident_recovers_and_writes_journal_and_report(incident_run: Run, back
     assert "bullmq" in journal["versions"] and "postgres server" in journal["versions"]
     assert len(journal["criteria"]) == 7 and all(c["holds"] for c in journal["criteria"])
     series = journal["measured"]["series"]
-    assert {"pg_connections", "workflows_finished", "queue_depth:po-parse", "errors:const-assignment"} <= set(series)
+    assert {"pg_connections", "workflows_finished", "queue_depth:ai-parsing", "errors:const-assignment"} <= set(series)
     assert (incident_run.report_dir / "report.html").stat().st_size > 0
     environment = journal["measured"]["environment"]
     left = [name for name in leftovers(backend.redis_url, backend.database_url)

@@ -25,7 +25,7 @@ INCIDENT_LINES = {
     "const-assignment": "TypeError: Assignment to constant variable.",
     "pool-timeout": "Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool",
     "google-429": '{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}',
-    "temporary-queue": "[queues] creating temporary queue po-parse-tmp",
+    "temporary-queue": "Queue background-image-processing not found (jobType: undefined), creating temporary queue",
 }
 
 
