@@ -70,12 +70,12 @@ def test_on_fail_pause_leaves_the_queues_paused(scenario: ScenarioEnv) -> None:
         sim.upload_fake_pos(3, lines=3)
         assert sim.run_until(sim.all_finished, within_virtual_minutes=60), sim.workflows()
         run = run_verify(scenario, "--window", "60s", "--sample-every", "1s", "--on-fail", "pause", "--json")
-        paused = {name: sim.bridge.call(sim.bridge.queue(name).isPaused()) for name in QUEUE_NAMES}
+        paused = sim.paused_queues()
     assert run.exit_code == 1, run.stdout + run.stderr
     document = run.document
     assert document["window"]["stopped_early"] is True, "ended at the failure, not after the window"
     assert document["on_fail"]["exit_code"] == 0 and document["on_fail"]["command"].startswith("manage-queues pause")
-    assert all(paused.values()), paused
+    assert paused == list(QUEUE_NAMES), paused
     client = redis.Redis.from_url(scenario.redis_url)
     try:
         assert client.exists(f"{scenario.prefix}:cron-paused")
