@@ -47,7 +47,6 @@ def workflow_stages(scenario: ScenarioEnv) -> dict[str, int]:
     return {str(stage): int(count) for stage, count in rows}
 
 
-@pytest.mark.jobs_left("the broken addJob strands the background jobs on a temporary queue no worker serves")
 def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: ScenarioEnv) -> None:
     with Simulation(scenario, release=BROKEN, seed=17) as sim:
         sim.upload_fake_pos(3, lines=2)
