@@ -16,7 +16,7 @@ _SERVICE = """
 async function list{n}(merchantId, status) {{
   const params = [merchantId];
   let query = `SELECT s.*, po."poNumber" FROM "ImageReviewSession" s
-               JOIN "Workflow" w ON w.id = s."workflowId"
+               JOIN "WorkflowExecution" w ON w.id = s."workflowId"
                LEFT JOIN "PurchaseOrder" po ON w."purchaseOrderId" = po.id WHERE s."merchantId" = $1`;
   if (status) {{
     params.push(status);

@@ -5,17 +5,18 @@ Feature: Follow-Up Tasks
 
   Rule: 1. Queue Configuration: verify Redis queue definitions exist, no "creating temporary queue"
 
-    # refinement jobs wait on the temporary queue where no worker listens: that is the bug shown
-    @temporary-queue @broken @jobs_left
-    Scenario: Queue Configuration, broken: a producer names a queue outside the shared config
+    @temporary-queue @broken
+    Scenario: Queue Configuration, broken: a producer names a queue missing from the shared config
       Given the scenario's Redis and Postgres
       And a release where temporary-queue is broken
       And 3 POs of 2 lines each have been uploaded
       When the workflows run for up to 20 virtual minutes
-      Then the logs show "creating temporary queue"
+      Then the logs show "Queue background-image-processing not found (jobType: undefined), creating temporary queue"
+      And 3 jobs wait on the temporary queue "background-image-processing" of the default Redis
+      And no workflow got past "status-update"
       When I run "manage-queues list --json"
       Then the command succeeds
-      And the queue list shows a queue outside the shared config
+      And the queue list shows no queue outside the shared config
 
     @temporary-queue @fixed
     Scenario: Queue Configuration, fixed: every queue comes from the shared config and is served
@@ -24,9 +25,11 @@ Feature: Follow-Up Tasks
       And 3 POs of 2 lines each have been uploaded
       When the workflows run for up to 20 virtual minutes
       Then the logs do not show "creating temporary queue"
+      And no job waits on the temporary queue "background-image-processing" of the default Redis
+      And every workflow is at stage "done"
       When I run "manage-queues list --json"
       Then the command succeeds
-      And every queue of the shared config is defined and served
+      And every queue of the shared config is served, and every queue the workflow uses is defined in Redis
       And the queue list shows no queue outside the shared config
 
   Rule: 2. Rate Limiting: backoff for Google Image Search, retry limits

@@ -1,5 +1,6 @@
-# Jobs stay queued at the end on purpose: the queues are paused before the deploy, and the deploy
-# release sends refinement to a queue no worker serves (temporary-queue). The job ledger still fails a lost job.
+# Jobs stay queued at the end on purpose: the queues are paused before the deploy. The deploy release
+# still sends the background image job to a temporary queue on another Redis (temporary-queue), where the
+# ledger of the app's Redis never sees it. The job ledger still fails a lost job.
 @post-deployment @jobs_left
 Feature: Post-Deployment Verification
   After the push: watch the deployment go live, resume the queues once it has, upload a new PO
@@ -37,20 +38,21 @@ Feature: Post-Deployment Verification
       And the cron pause switch is clear
 
   Rule: 3. Test PO Upload Flow
-    The upload is complete once its image review session exists. Refinement follows on a queue the
-    deploy release still names wrongly (the temporary-queue follow-up), so it is not awaited here.
+    The upload is complete once status-update has run. The background refinement of its images follows on a
+    queue the deploy release still names wrongly (the temporary-queue follow-up), so it is not awaited here.
 
     Scenario: Test PO Upload Flow end to end while the logs are watched
       Given the deploy release has been pushed
       And I have run "manage-queues resume"
       When a new PO file is uploaded
       Then within 30 virtual minutes the new workflow progresses through every stage:
-        | stage                |
-        | parse                |
-        | product-drafts       |
-        | image-search         |
-        | image-attachment     |
-        | image-review-session |
+        | stage                  |
+        | ai-parsing             |
+        | database-save          |
+        | product-draft-creation |
+        | image-attachment       |
+        | shopify-sync           |
+        | status-update          |
       And since the push the logs show none of these signatures:
         | signature               |
         | engine-not-connected    |

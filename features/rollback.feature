@@ -1,5 +1,5 @@
-# Jobs stay queued at the end on purpose: the bad release and the deploy release strand refinement jobs
-# (temporary-queue) and stop mid-retry. The job ledger still fails a lost job.
+# Jobs stay queued at the end on purpose: the bad release and the deploy release stop mid-retry.
+# The job ledger still fails a lost job.
 @rollback @jobs_left
 Feature: Rollback Plan
   If deployment fails: pause the queues immediately, revert the commit and push, wait for the

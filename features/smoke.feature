@@ -10,7 +10,7 @@ Feature: Walking skeleton
 
   Scenario: A job added by one process is processed by a worker in another
     Given the scenario's Redis and Postgres
-    And a worker process consuming the "po-parse" queue
-    When a job is added to the "po-parse" queue
+    And a worker process consuming the "ai-parsing" queue
+    When a job is added to the "ai-parsing" queue
     Then the job completes within 30 seconds
     And the worker that processed it ran in another process

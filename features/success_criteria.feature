@@ -1,5 +1,5 @@
-# Jobs stay queued at the end on purpose: the deploy release sends refinement to a queue no worker
-# serves (temporary-queue). The job ledger still fails a lost job.
+# Jobs may stay queued at the end on purpose: the incident release stops mid-retry. The job ledger
+# still fails a lost job.
 @success-criteria @jobs_left
 Feature: Success Criteria
   Every success criterion of the checklist, evaluated over a run of the app under load: all must

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["LOG_CRITERIA", "POOL_LIMIT", "CriterionResult", "Observation", "SessionProbe", "evaluate", "failed",
            "judge", "observe"]
 
-_WORKFLOWS_SQL = 'SELECT id, status FROM "Workflow" ORDER BY "createdAt", id'
+_WORKFLOWS_SQL = 'SELECT id, status FROM "WorkflowExecution" ORDER BY "createdAt", id'
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import redis
 from psycopg import sql
 
 from recovery_tools.urls import database_name, with_database
+from simulator.bugs.temporary_queue import default_redis_url
 from simulator.schema import apply_schema
 
 # Every name the harness creates starts with this, so leftovers are easy to find and prove absent.
@@ -148,10 +149,12 @@ class Isolation:
         return env
 
     def destroy(self, env: ScenarioEnv) -> None:
-        """Drop the scenario's database (closing any connection left open) and its keys."""
+        """Drop the scenario's database (closing any connection left open) and its keys, including those of the
+        temporary queues the broken app made on its default Redis (temporary-queue)."""
         database = database_name(env.database_url)
         self._admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         delete_prefix(self.redis_url, env.prefix)
+        delete_prefix(default_redis_url(self.redis_url), env.prefix)
 
     def close(self) -> None:
         """Drop the spare clone and the template; after this nothing of the session remains on the servers."""
@@ -183,9 +186,10 @@ def leftovers(redis_url: str, database_url: str, token: str | None = None) -> li
         ).fetchall()
     found = [f"database {row[0]}" for row in rows]
     key_stem = f"{NAME_STEM}-{token}-" if token else f"{NAME_STEM}-"
-    client = redis.Redis.from_url(redis_url)
-    try:
-        found += [f"key {key.decode()}" for key in client.scan_iter(match=f"{key_stem}*", count=1000)]
-    finally:
-        client.close()
+    for url in (redis_url, default_redis_url(redis_url)):
+        client = redis.Redis.from_url(url)
+        try:
+            found += [f"key {key.decode()}" for key in client.scan_iter(match=f"{key_stem}*", count=1000)]
+        finally:
+            client.close()
     return found

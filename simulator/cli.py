@@ -72,14 +72,14 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
     from simulator.observe.logs import LogSink
     from simulator.release import Release, release_named
     from simulator.workflow.context import AppConfig
-    from simulator.workflow.stages import STAGE_OF_QUEUE
+    from simulator.workflow.stages import WORKER_QUEUES
     from simulator.workflow.workers import serve
 
     if database_url is None or search_url is None:
         raise ToolError("--processor stages needs --database-url and --search-url")
-    unknown = [name for name in queues if name not in STAGE_OF_QUEUE]
+    unknown = [name for name in queues if name not in WORKER_QUEUES]
     if unknown:
-        raise ToolError(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(STAGE_OF_QUEUE)}")
+        raise ToolError(f"not a stage queue: {', '.join(unknown)}; stage queues: {', '.join(WORKER_QUEUES)}")
     try:
         if fixes is not None:
             chosen = Release(release_name, frozenset(bug_id for bug_id in fixes.split(",") if bug_id))

@@ -1,4 +1,5 @@
-"""The app's cron: a tick every N virtual minutes, skipped while paused, guarded by a Redis lock against overlap."""
+"""The app's Vercel cron: a run every N virtual minutes, skipped while paused, optionally guarded by a Redis lock
+against overlap, each run cut off at the function's time limit (300 s) as Vercel does."""
 
 from __future__ import annotations
 
@@ -16,8 +17,39 @@ from simulator.queues.registry import cron_pause_key
 
 # Upper bound on the time a lock is held, in wall seconds: a crashed tick frees it after this.
 DEFAULT_LOCK_TTL = 60.0
+# Vercel's maxDuration of the app's cron function, in virtual seconds: a run still working then is stopped.
+MAX_DURATION = 300.0
 # How often (wall seconds) the scheduler polls a clock whose waits take no wall time (a manual clock).
 _POLL_WALL = 0.02
+
+
+class FunctionTimeout(Exception):
+    """The run went past the function's time limit; Vercel stops it wherever it is."""
+
+
+class RunLimit:
+    """The time limit of one cron run: the tick calls check() between its steps, and is cut off past the limit."""
+
+    def __init__(self, clock: Clock, max_duration: float) -> None:
+        self.clock = clock
+        self.max_duration = max_duration
+        self.started = clock.now()
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self.started
+
+    def exceeded(self) -> bool:
+        return self.elapsed() > self.max_duration
+
+    def check(self) -> None:
+        """Raise FunctionTimeout when the run has gone past the limit (Vercel would have stopped it by now)."""
+        if self.exceeded():
+            raise FunctionTimeout(timeout_message(self.max_duration))
+
+
+def timeout_message(max_duration: float) -> str:
+    """What Vercel logs for a function stopped at its limit."""
+    return f"Vercel Runtime Timeout Error: Task timed out after {max_duration:g} seconds"
 
 
 def cron_lock_key(prefix: str) -> str:
@@ -26,11 +58,12 @@ def cron_lock_key(prefix: str) -> str:
 
 
 class Cron:
-    """Calls `tick` (which enqueues work and returns how many workflows it picked) on a virtual schedule.
+    """Calls `tick(limit)` (which enqueues work and returns how many workflows it picked) on a virtual schedule.
 
     Like a hosted cron, start() fires every interval whether or not the last run has finished,
     each run in its own thread; with `use_lock` a run that finds the lock held is skipped, without
-    it runs overlap (the cron-overload bug).
+    it runs overlap (the cron-overload bug). A run is cut off at `max_duration` virtual seconds: the tick checks
+    its RunLimit between steps; a run found past it is logged as Vercel logs a timeout and counted in `timed_out`.
     """
 
     def __init__(
@@ -38,13 +71,14 @@ class Cron:
         redis_url: str,
         prefix: str,
         clock: Clock,
-        tick: Callable[[], int],
+        tick: Callable[[RunLimit], int],
         *,
         interval_minutes: float = 5.0,
         use_lock: bool = True,
         logs: LogSink | None = None,
         lock_ttl: float = DEFAULT_LOCK_TTL,
         client: redis.Redis | None = None,
+        max_duration: float = MAX_DURATION,
     ) -> None:
         if not math.isfinite(interval_minutes) or interval_minutes <= 0:
             raise ValueError(f"cron interval must be a positive number of minutes, got {interval_minutes!r}")
@@ -55,6 +89,9 @@ class Cron:
         self.use_lock = use_lock
         self.logs = logs
         self.lock_ttl_ms = max(1, int(lock_ttl * 1000))
+        if not math.isfinite(max_duration) or max_duration <= 0:
+            raise ValueError(f"cron max duration must be a positive number of seconds, got {max_duration!r}")
+        self.max_duration = max_duration
         self._own_client = client is None
         self._redis: redis.Redis = client if client is not None else redis.Redis.from_url(redis_url)
         self._next_at = 0.0
@@ -63,6 +100,7 @@ class Cron:
         self.skipped_paused = 0
         self.skipped_locked = 0
         self.failures = 0
+        self.timed_out = 0
         self.running = 0
         self.max_concurrent = 0
         self._stop = threading.Event()
@@ -109,7 +147,8 @@ class Cron:
     def run_once(self) -> int | None:
         """One run now: None when paused or another run holds the lock, else what the tick returned.
 
-        A tick that raises is logged and re-raised.
+        A tick that raises is logged and re-raised; one cut off at the time limit is logged as Vercel logs it and
+        returns None (what it enqueued before stays enqueued).
         """
         now = self.clock.now()
         if self.is_paused():
@@ -130,8 +169,15 @@ class Cron:
             self.max_concurrent = max(self.max_concurrent, self.running)
             concurrent = self.running
         self._log("info", "cron tick started", concurrent=concurrent)
+        limit = RunLimit(self.clock, self.max_duration)
         try:
-            picked = self.tick()
+            picked = self.tick(limit)
+            limit.check()  # a run that never checked is still stopped at the limit: it did not finish in time
+        except FunctionTimeout as timeout:
+            with self._stats_lock:
+                self.timed_out += 1
+            self._log("error", str(timeout), elapsed=round(limit.elapsed(), 1))
+            return None
         except Exception as error:
             with self._stats_lock:
                 self.failures += 1

@@ -43,8 +43,20 @@ class PurchaseOrder(Base):
     createdAt: Mapped[datetime] = _now()
 
 
-class PurchaseOrderLine(Base):
-    __tablename__ = "PurchaseOrderLine"
+class Upload(Base):
+    __tablename__ = "Upload"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    merchantId: Mapped[str] = _parent("Merchant.id", cascade=False)
+    purchaseOrderId: Mapped[str] = mapped_column(ForeignKey("PurchaseOrder.id", ondelete="CASCADE"), unique=True)
+    fileName: Mapped[str]
+    fileSize: Mapped[int]
+    mimeType: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default="uploaded")
+    createdAt: Mapped[datetime] = _now()
+
+
+class POLineItem(Base):
+    __tablename__ = "POLineItem"
     __table_args__ = (UniqueConstraint("purchaseOrderId", "lineNumber"),)
     id: Mapped[str] = mapped_column(primary_key=True)
     purchaseOrderId: Mapped[str] = _parent("PurchaseOrder.id")
@@ -55,23 +67,23 @@ class PurchaseOrderLine(Base):
     unitCost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
 
 
-class Workflow(Base):
-    __tablename__ = "Workflow"
-    __table_args__ = (Index("Workflow_status_idx", "status"),)
+class WorkflowExecution(Base):
+    __tablename__ = "WorkflowExecution"
+    __table_args__ = (Index("WorkflowExecution_status_idx", "status"),)
     id: Mapped[str] = mapped_column(primary_key=True)
     purchaseOrderId: Mapped[str] = _parent("PurchaseOrder.id")
     status: Mapped[str] = mapped_column(server_default="pending")
-    currentStage: Mapped[str] = mapped_column(server_default="parse")
+    currentStage: Mapped[str] = mapped_column(server_default="ai-parsing")
     attempts: Mapped[int] = mapped_column(server_default="0")
     createdAt: Mapped[datetime] = _now()
     updatedAt: Mapped[datetime] = _now()
 
 
-class WorkflowStage(Base):
-    __tablename__ = "WorkflowStage"
-    __table_args__ = (Index("WorkflowStage_workflowId_idx", "workflowId"),)
+class WorkflowStageExecution(Base):
+    __tablename__ = "WorkflowStageExecution"
+    __table_args__ = (Index("WorkflowStageExecution_workflowId_idx", "workflowId"),)
     id: Mapped[str] = mapped_column(primary_key=True)
-    workflowId: Mapped[str] = _parent("Workflow.id")
+    workflowId: Mapped[str] = _parent("WorkflowExecution.id")
     stage: Mapped[str]
     status: Mapped[str]
     attempt: Mapped[int] = mapped_column(server_default="1")
@@ -84,16 +96,16 @@ class ProductDraft(Base):
     __tablename__ = "ProductDraft"
     __table_args__ = (UniqueConstraint("workflowId", "purchaseOrderLineId"),)
     id: Mapped[str] = mapped_column(primary_key=True)
-    workflowId: Mapped[str] = _parent("Workflow.id")
-    purchaseOrderLineId: Mapped[str] = _parent("PurchaseOrderLine.id")
+    workflowId: Mapped[str] = _parent("WorkflowExecution.id")
+    purchaseOrderLineId: Mapped[str] = _parent("POLineItem.id")
     sku: Mapped[str]
     title: Mapped[str]
     status: Mapped[str] = mapped_column(server_default="draft")
     createdAt: Mapped[datetime] = _now()
 
 
-class ProductDraftImage(Base):
-    __tablename__ = "ProductDraftImage"
+class ProductImage(Base):
+    __tablename__ = "ProductImage"
     __table_args__ = (UniqueConstraint("productDraftId", "position"),)
     id: Mapped[str] = mapped_column(primary_key=True)
     productDraftId: Mapped[str] = _parent("ProductDraft.id")
@@ -105,7 +117,7 @@ class ProductDraftImage(Base):
 class ImageReviewSession(Base):
     __tablename__ = "ImageReviewSession"
     id: Mapped[str] = mapped_column(primary_key=True)
-    workflowId: Mapped[str] = mapped_column(ForeignKey("Workflow.id", ondelete="CASCADE"), unique=True)
+    workflowId: Mapped[str] = mapped_column(ForeignKey("WorkflowExecution.id", ondelete="CASCADE"), unique=True)
     merchantId: Mapped[str] = _parent("Merchant.id", cascade=False)
     status: Mapped[str] = mapped_column(server_default="pending_review")
     createdAt: Mapped[datetime] = _now()

@@ -18,7 +18,7 @@ from simulator.clock import ScaledClock
 from simulator.cron import Cron
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
-from simulator.models import ImageReviewSession, Workflow, WorkflowStage
+from simulator.models import ImageReviewSession, WorkflowExecution, WorkflowStageExecution
 from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler
 from simulator.po.fake import fake_po
@@ -218,14 +218,15 @@ class Simulation:
     def workflows(self) -> dict[str, int]:
         """How many workflows are in each status (pending, queued, running, done, failed)."""
         rows = prisma_operation(self._api, lambda s: s.execute(
-            select(Workflow.status, func.count()).group_by(Workflow.status)).all())
+            select(WorkflowExecution.status, func.count()).group_by(WorkflowExecution.status)).all())
         return {str(status): int(count) for status, count in rows}
 
     def stage_runs(self) -> dict[tuple[str, str], int]:
         """Successful runs per (workflow id, stage): more than 1 means a stage was processed twice."""
+        runs = WorkflowStageExecution
         rows = prisma_operation(self._api, lambda s: s.execute(
-            select(WorkflowStage.workflowId, WorkflowStage.stage, func.count())
-            .where(WorkflowStage.status == "done").group_by(WorkflowStage.workflowId, WorkflowStage.stage)).all())
+            select(runs.workflowId, runs.stage, func.count())
+            .where(runs.status == "done").group_by(runs.workflowId, runs.stage)).all())
         return {(str(w), str(stage)): int(count) for w, stage, count in rows}
 
     def review_session_id(self, workflow_id: str) -> str | None:

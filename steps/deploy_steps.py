@@ -75,7 +75,7 @@ def new_workflow_progresses(sim: Simulation, new_uploads: list[UploadResult], mi
 
     def stages_done() -> dict[str, set[str]]:
         with psycopg.connect(sim.env.database_url) as conn:
-            rows = conn.execute('SELECT "workflowId", stage FROM "WorkflowStage" '
+            rows = conn.execute('SELECT "workflowId", stage FROM "WorkflowStageExecution" '
                                 "WHERE status = 'done' AND \"workflowId\" = ANY(%s)", (ids,)).fetchall()
         done: dict[str, set[str]] = {workflow: set() for workflow in ids}
         for workflow, stage in rows:

@@ -10,7 +10,7 @@ from simulator.simulation import Simulation
 
 DRAFTS_WITHOUT_IMAGES = (
     'SELECT count(*) FROM "ProductDraft" d WHERE NOT EXISTS '
-    '(SELECT 1 FROM "ProductDraftImage" i WHERE i."productDraftId" = d.id)'
+    '(SELECT 1 FROM "ProductImage" i WHERE i."productDraftId" = d.id)'
 )
 
 

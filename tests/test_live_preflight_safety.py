@@ -58,8 +58,8 @@ def test_live_selection_fails_on_a_missing_table_and_changes_nothing(scenario: S
         conn.execute('DROP TABLE "ImageReviewProductImage"')
     with QueueBridge(scenario.redis_url, scenario.prefix) as bridge:
         for number in range(3):
-            bridge.add("po-parse", "parse", {"n": number})
-        bridge.call(bridge.queue("image-search").pause())
+            bridge.add("ai-parsing", "ai-parsing", {"n": number})
+        bridge.call(bridge.queue("image-attachment").pause())
     keys_before, rows_before = redis_state(scenario), postgres_state(scenario)
     assert keys_before, "the queue data to protect is there"
 

@@ -84,7 +84,7 @@ class Options:
 def workflow_statuses(database_url: str, workflow_ids: list[str]) -> dict[str, str]:
     """The status of each given workflow ("missing" if absent)."""
     with psycopg.connect(database_url, connect_timeout=5, application_name="harness-rehearsal") as conn:
-        rows = conn.execute('SELECT id, status FROM "Workflow" WHERE id = ANY(%s)', (workflow_ids,)).fetchall()
+        rows = conn.execute('SELECT id, status FROM "WorkflowExecution" WHERE id = ANY(%s)', (workflow_ids,)).fetchall()
     found = {str(wid): str(status) for wid, status in rows}
     return {wid: found.get(wid, "missing") for wid in workflow_ids}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from recovery_tools.detect import const_reassignment as _detector
 from simulator.bugs.bug import Bug
-from simulator.models import ProductDraft, ProductDraftImage, table
+from simulator.models import ProductDraft, ProductImage, table
 
 BUG = Bug(
     id="const-reassignment",
@@ -65,7 +65,7 @@ _DRAFTS = (
     .where(ProductDraft.workflowId == bindparam("workflow_id"))
     .order_by(ProductDraft.sku)
 )
-_ADD_IMAGES = insert(table(ProductDraftImage)).on_conflict_do_nothing()
+_ADD_IMAGES = insert(table(ProductImage)).on_conflict_do_nothing()
 
 
 def load_drafts(session: Session, workflow_id: str) -> list[Draft]:

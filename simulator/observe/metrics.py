@@ -20,7 +20,7 @@ _CONNECTIONS_SQL = (
     "SELECT count(*) FROM pg_stat_activity"
     " WHERE datname = current_database() AND application_name LIKE %s AND pid <> pg_backend_pid()"
 )
-_FINISHED_SQL = """SELECT count(*) FROM "Workflow" WHERE status = 'done'"""
+_FINISHED_SQL = """SELECT count(*) FROM "WorkflowExecution" WHERE status = 'done'"""
 # The shortest wall-time gap between scheduled samples. A stage job takes 35 ms or more of wall time, so samples
 # 25 ms apart still see every state; 10 ms cost the driving process 6 % of its time at scale 3600 for nothing new.
 MIN_WALL_INTERVAL = 0.025

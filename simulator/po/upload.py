@@ -1,4 +1,4 @@
-"""Uploading a PO file: one transaction writes the PO, its lines and a pending workflow, or nothing."""
+"""Uploading a PO file: one transaction writes the upload, the PO, its lines and a pending workflow, or nothing."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simulator.models import Merchant, PurchaseOrder, PurchaseOrderLine, Workflow
+from simulator.models import Merchant, POLineItem, PurchaseOrder, Upload, WorkflowExecution
 from simulator.po.model import POFileError
 from simulator.po.parse import parse_po
+from simulator.workflow.stages import FIRST_STAGE
+
+MIME_TYPES = {"csv": "text/csv", "json": "application/json"}
 
 
 class UnknownMerchantError(LookupError):
@@ -47,7 +50,7 @@ def ensure_merchant(session: Session, merchant_id: str, name: str, api_token: st
 
 
 def upload_po(session: Session, merchant_id: str, filename: str, content: bytes) -> UploadResult:
-    """Validate and store a PO file for a merchant; the workflow starts 'pending' at stage 'parse'.
+    """Validate and store a PO file for a merchant; the workflow starts 'pending' at stage 'ai-parsing'.
 
     Raises POFileError (bad file, or the same file already uploaded for this merchant) or
     UnknownMerchantError before anything is written; the session is left usable either way.
@@ -74,7 +77,7 @@ def upload_po(session: Session, merchant_id: str, filename: str, content: bytes)
             )
             session.flush()  # the parent row first: lines and workflow reference it
             session.add_all(
-                PurchaseOrderLine(
+                POLineItem(
                     id=new_id("pol"),
                     purchaseOrderId=purchase_order_id,
                     lineNumber=line.line_number,
@@ -86,7 +89,12 @@ def upload_po(session: Session, merchant_id: str, filename: str, content: bytes)
                 for line in order.lines
             )
             session.add(
-                Workflow(id=workflow_id, purchaseOrderId=purchase_order_id, status="pending", currentStage="parse")
+                Upload(id=new_id("upl"), merchantId=merchant_id, purchaseOrderId=purchase_order_id, fileName=filename,
+                       fileSize=len(content), mimeType=MIME_TYPES[order.format], status="uploaded")
+            )
+            session.add(
+                WorkflowExecution(id=workflow_id, purchaseOrderId=purchase_order_id, status="pending",
+                                  currentStage=FIRST_STAGE)
             )
             session.flush()
     except IntegrityError as error:

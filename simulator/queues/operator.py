@@ -13,7 +13,7 @@ from simulator.queues.registry import QUEUE_LIBRARY
 
 async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     """What `manage-queues pause` does: the cron pause switch first, then every queue of `names`."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)  # as the tool connects: text replies
     try:
         await cron_switch.pause_cron(client, prefix)
         queues = Queues(client, prefix)
@@ -26,7 +26,7 @@ async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
 
 async def resume(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     """What `manage-queues resume` does: every queue of `names`, then the cron pause switch cleared."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)  # as the tool connects: text replies
     try:
         queues = Queues(client, prefix)
         libraries = await library.detect(client, prefix, list(names), None, QUEUE_LIBRARY)

@@ -1,4 +1,4 @@
-"""The one registry of queue names: the "shared config" of the checklist's follow-up tasks."""
+"""The one registry of queue names: the app's shared queue config, as the checklist's follow-up tasks name it."""
 
 from __future__ import annotations
 
@@ -7,18 +7,25 @@ from recovery_tools.manage_queues.cron_switch import cron_pause_key
 
 __all__ = ["DEFAULT_PREFIX", "QUEUE_LIBRARY", "QUEUE_NAMES", "STAGE_QUEUES", "cron_pause_key", "is_registered"]
 
-# Workflow stages, in order; each stage is processed from the queue of the same name.
+# The workflow's queues, in the order a workflow moves through them (the app's WORKFLOW_STAGES).
 STAGE_QUEUES: tuple[str, ...] = (
-    "po-parse",
-    "product-drafts",
-    "image-search",
+    "ai-parsing",
+    "database-save",
+    "product-draft-creation",
     "image-attachment",
-    "image-review-session",
-    "refinement",
+    "shopify-sync",
+    "status-update",
 )
 
-# Every queue the app may use. Producers take names only from here.
-QUEUE_NAMES: tuple[str, ...] = STAGE_QUEUES
+# Every queue of the app's shared config, as its own manage-queues lists them. Producers take names only from here;
+# the four after the stage queues have workers too (ai-enrichment takes the background refinement of images).
+QUEUE_NAMES: tuple[str, ...] = (
+    *STAGE_QUEUES,
+    "data-normalization",
+    "merchant-config",
+    "ai-enrichment",
+    "shopify-payload",
+)
 
 DEFAULT_PREFIX = "bull"
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from sqlalchemy.orm import Session
 
-from simulator.bugs import connection_hygiene, google_429, prisma_warmup
+from simulator.bugs import connection_hygiene, google_429, prisma_warmup, temporary_queue
 from simulator.clock import Clock
 from simulator.db.client import PrismaClient
 from simulator.observe.logs import LogSink
@@ -56,6 +56,7 @@ class App:
         self.search_budget = google_429.MinuteBudget(self._redis, config.prefix, clock, budget)
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
+        self.temporary_queues = temporary_queue.TemporaryQueues(config.redis_url, config.prefix, logs)
         # Stage bodies are blocking (SQLAlchemy, HTTP): they run here, at most one per pool connection.
         self.executor = ThreadPoolExecutor(max_workers=config.connection_limit, thread_name_prefix="stage")
 
@@ -77,8 +78,14 @@ class App:
             )
         return google_429.search_broken(self.search_client, query, self.logs, self.clock)
 
+    def route(self, queue: str, job_name: str, data: Any, opts: Mapping[str, Any]) -> str | None:
+        """addJob, through the temporary-queue seam: the queue to add to, or None when the job went to a temporary
+        queue on the default Redis (blocking: call it from a stage thread)."""
+        return temporary_queue.route(self.fixed("temporary-queue"), queue, self.temporary_queues, job_name, data, opts)
+
     def close(self) -> None:
-        """Wait for stage bodies in flight, then close the DB clients and Redis connection."""
+        """Wait for stage bodies in flight, then close the DB clients, temporary queues and Redis connection."""
         self.executor.shutdown(wait=True)
+        self.temporary_queues.close()
         self.clients.close()
         self._redis.close()

@@ -7,12 +7,12 @@ from typing import Literal
 
 from simulator.bugs import cron_overload, prisma_warmup, temporary_queue
 from simulator.clock import ScaledClock
-from simulator.cron import Cron
+from simulator.cron import Cron, RunLimit
 from simulator.db.client import PrismaClient
 from simulator.observe.logs import LogSink
 from simulator.queues.bridge import QueueBridge
 from simulator.workflow.context import App, AppConfig
-from simulator.workflow.stages import QUEUE_OF, STAGE_OF_QUEUE, job_id, job_options
+from simulator.workflow.stages import FIRST_STAGE, QUEUE_OF, WORKER_QUEUES, job_id, job_options
 from simulator.workflow.workers import InProcessWorkers, WorkerProcess
 
 WorkerMode = Literal["inprocess", "process"]
@@ -53,18 +53,18 @@ class Deployment:
                 self.check_queues()
             stack.pop_all()
 
-    def tick(self) -> int:
+    def tick(self, limit: RunLimit) -> int:
         """One cron run: pick pending workflows and enqueue their first stage (cron-overload seam)."""
         return self._tick(lambda operation: self._run(self._cron_client, operation, self.clock), self._enqueue,
-                          self.clock)
+                          self.clock, limit)
 
     def _enqueue(self, workflow_id: str, dedupe: bool) -> None:
-        opts = job_options(self.clock, dedupe_id=job_id(workflow_id, "parse") if dedupe else None)
-        self._bridge.add(QUEUE_OF["parse"], "parse", {"workflowId": workflow_id}, opts)
+        opts = job_options(self.clock, dedupe_id=job_id(workflow_id, FIRST_STAGE) if dedupe else None)
+        self._bridge.add(QUEUE_OF[FIRST_STAGE], FIRST_STAGE, {"workflowId": workflow_id}, opts)
 
     def check_queues(self) -> list[str]:
         """The fixed release's check: every registered queue has a worker; the missing ones are logged."""
-        consumed = {name for name in STAGE_OF_QUEUE if self._bridge.call(self._bridge.queue(name).get_workers())}
+        consumed = {name for name in WORKER_QUEUES if self._bridge.call(self._bridge.queue(name).get_workers())}
         missing = temporary_queue.missing_queues(consumed)
         for name in missing:
             self.logs.error("registered queue has no worker", queue=name)

@@ -58,8 +58,8 @@ class StageAttempt:
 Body = Callable[[StageAttempt, Data], Data | None]
 
 
-def parse(attempt: StageAttempt, data: Data) -> Data | None:
-    """Check the PO's lines are there and mark the PO parsed."""
+def ai_parsing(attempt: StageAttempt, data: Data) -> Data | None:
+    """processAIParsing: the uploaded PO's lines are there (a PO without lines fails the stage); the PO is parsed."""
     workflow_id = attempt.workflow_id
 
     def check(session: Session) -> int:
@@ -72,11 +72,25 @@ def parse(attempt: StageAttempt, data: Data) -> Data | None:
         session.execute(sql.PO_PARSED, {"po_id": po_id})
         return int(count)
 
-    attempt.finish(check)
+    lines = attempt.finish(check)
+    return {"workflowId": workflow_id, "lineCount": lines}
+
+
+def database_save(attempt: StageAttempt, data: Data) -> Data | None:
+    """processDatabaseSave: the parsed PO saved and its upload marked processed."""
+    workflow_id = attempt.workflow_id
+
+    def save(session: Session) -> None:
+        po_id = session.execute(sql.PO_SAVED, {"workflow_id": workflow_id}).scalar()
+        if po_id is None:
+            raise LookupError("workflow not found")
+        session.execute(sql.UPLOAD_PROCESSED, {"po_id": po_id})
+
+    attempt.finish(save)
     return {"workflowId": workflow_id}
 
 
-def product_drafts(attempt: StageAttempt, data: Data) -> Data | None:
+def product_draft_creation(attempt: StageAttempt, data: Data) -> Data | None:
     """Look the SKUs up in the catalogue (connection-hygiene seam), then one draft per PO line."""
     app, client, workflow_id = attempt.app, attempt.client, attempt.workflow_id
     lines = attempt.run(lambda session: list(session.execute(sql.PO_LINES, {"workflow_id": workflow_id})))
@@ -96,36 +110,24 @@ def product_drafts(attempt: StageAttempt, data: Data) -> Data | None:
     return {"workflowId": workflow_id}
 
 
-def image_search(attempt: StageAttempt, data: Data) -> Data | None:
-    """Up to three image URLs per draft from the image search (google-429 seam), passed to the next stage."""
-    workflow_id = attempt.workflow_id
-    drafts = attempt.run(lambda session: const_reassignment.load_drafts(session, workflow_id))
-    found = {draft.id: attempt.app.search_images(f"{draft.title} {draft.sku}") for draft in drafts}
-    return {"workflowId": workflow_id, "images": found}
-
-
-def image_attachment(attempt: StageAttempt, data: Data) -> Data | None:
-    """processImageAttachment (const-reassignment seam): the found images become draft images."""
-    workflow_id = attempt.workflow_id
-    attach = const_reassignment.process_image_attachment(attempt.app.fixed("const-reassignment"))
-    found = data.get("images") or {}
-    attempt.finish(lambda session: attach(session, workflow_id, found))
-    return {"workflowId": workflow_id}
-
-
 def _set_status(session: Session, statement: Executable, ids: Collection[str], status: str) -> None:
     if ids:
         session.execute(statement, {"ids": sorted(ids), "status": status})
 
 
-def image_review_session(attempt: StageAttempt, data: Data) -> Data | None:
-    """One transaction: the review session, a product per draft, its images (the first approved), each product's
-    approved images read back (image-review-table-mismatch seam). Any failure leaves no session."""
-    client, workflow_id = attempt.client, attempt.workflow_id
-    approved_images = image_review_table_mismatch.get_approved_images_for_item(
-        attempt.app.fixed("image-review-table-mismatch"))
+def image_attachment(attempt: StageAttempt, data: Data) -> Data | None:
+    """processImageAttachment: up to three images per draft from the image search (google-429 seam), attached to
+    the drafts (const-reassignment seam), then the image review session in one transaction with the attachment:
+    a product per draft, its images (the first approved), each product's approved images read back
+    (image-review-table-mismatch seam). Any failure leaves no images and no session."""
+    app, client, workflow_id = attempt.app, attempt.client, attempt.workflow_id
+    drafts = attempt.run(lambda session: const_reassignment.load_drafts(session, workflow_id))
+    found = {draft.id: app.search_images(f"{draft.title} {draft.sku}") for draft in drafts}
+    attach = const_reassignment.process_image_attachment(app.fixed("const-reassignment"))
+    approved_images = image_review_table_mismatch.get_approved_images_for_item(app.fixed("image-review-table-mismatch"))
 
-    def build(session: Session) -> str:
+    def attach_and_review(session: Session) -> str:
+        attach(session, workflow_id, found)
         merchant_id = session.execute(sql.WORKFLOW_MERCHANT, {"workflow_id": workflow_id}).scalar()
         if merchant_id is None:
             raise LookupError("workflow not found")
@@ -153,12 +155,32 @@ def image_review_session(attempt: StageAttempt, data: Data) -> Data | None:
         _set_status(session, sql.REVIEW_PRODUCTS_STATUS, set(product_of.values()) - ready, "needs_images")
         return session_id
 
-    session_id = attempt.finish(build)
+    session_id = attempt.finish(attach_and_review)
     return {"workflowId": workflow_id, "sessionId": session_id}
 
 
-def refinement(attempt: StageAttempt, data: Data) -> Data | None:
-    """Background follow-up of a done workflow: drafts refined from their approved images (the same seam)."""
+def shopify_sync(attempt: StageAttempt, data: Data) -> Data | None:
+    """processShopifySync: the drafts handed to the store (no store here: they and the PO are marked synced)."""
+    workflow_id = attempt.workflow_id
+
+    def sync(session: Session) -> None:
+        session.execute(sql.DRAFTS_SYNCED, {"workflow_id": workflow_id})
+        session.execute(sql.PO_SYNCED, {"workflow_id": workflow_id})
+
+    attempt.finish(sync)
+    return {"workflowId": workflow_id}
+
+
+def status_update(attempt: StageAttempt, data: Data) -> Data | None:
+    """processStatusUpdate: the PO completed; with it the workflow is done (its bookkeeping)."""
+    workflow_id = attempt.workflow_id
+    attempt.finish(lambda session: session.execute(sql.PO_COMPLETED, {"workflow_id": workflow_id}))
+    return {"workflowId": workflow_id}
+
+
+def ai_enrichment(attempt: StageAttempt, data: Data) -> Data | None:
+    """Background refinement of a done workflow: drafts refined from their approved images (the refinement
+    pipeline's getApprovedImagesForItem: image-review-table-mismatch seam); then currentStage is done."""
     client, workflow_id = attempt.client, attempt.workflow_id
     approved_images = image_review_table_mismatch.get_approved_images_for_item(
         attempt.app.fixed("image-review-table-mismatch"))
@@ -175,20 +197,21 @@ def refinement(attempt: StageAttempt, data: Data) -> Data | None:
 
 
 BODIES: dict[str, Body] = {
-    "parse": parse,
-    "product-drafts": product_drafts,
-    "image-search": image_search,
+    "ai-parsing": ai_parsing,
+    "database-save": database_save,
+    "product-draft-creation": product_draft_creation,
     "image-attachment": image_attachment,
-    "image-review-session": image_review_session,
-    "refinement": refinement,
+    "shopify-sync": shopify_sync,
+    "status-update": status_update,
+    "ai-enrichment": ai_enrichment,
 }
 
 
 def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Data | None:
-    """Run one stage job: a "WorkflowStage" row per attempt, the stage's body, errors logged as the app logs them.
+    """Run one stage job: a "WorkflowStageExecution" row per attempt, the body, errors logged as the app logs them.
 
     Returns the next stage's job data, or None when the workflow stops here (last stage, or already finished).
-    Raises on failure so that BullMQ retries the job with backoff.
+    Raises on failure so that the queue retries the job with backoff.
     """
     workflow_id = str(data["workflowId"])
     client = app.clients.acquire()
@@ -210,7 +233,7 @@ def run_stage(app: App, stage: str, data: Data, attempt: int, final: bool) -> Da
             return None
         context = StageAttempt(app, client, workflow_id, bookkeeping)
         result = BODIES[stage](context, data)
-        if context.bookkeeping is not None:  # the body's last write did not carry it (image search ends in HTTP)
+        if context.bookkeeping is not None:  # the body's last write did not carry it
             app.run(client, bookkeeping)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"

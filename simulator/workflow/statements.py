@@ -10,22 +10,24 @@ from simulator.models import (
     ImageReviewProduct,
     ImageReviewProductImage,
     ImageReviewSession,
+    POLineItem,
     ProductDraft,
-    ProductDraftImage,
+    ProductImage,
     PurchaseOrder,
-    PurchaseOrderLine,
-    Workflow,
-    WorkflowStage,
+    Upload,
+    WorkflowExecution,
+    WorkflowStageExecution,
     table,
 )
 from simulator.workflow.stages import DONE
 
-WORKFLOW = table(Workflow)
-STAGE = table(WorkflowStage)
+WORKFLOW = table(WorkflowExecution)
+STAGE = table(WorkflowStageExecution)
 PO = table(PurchaseOrder)
-LINE = table(PurchaseOrderLine)
+UPLOAD = table(Upload)
+LINE = table(POLineItem)
 DRAFT = table(ProductDraft)
-DRAFT_IMAGE = table(ProductDraftImage)
+DRAFT_IMAGE = table(ProductImage)
 REVIEW_SESSION = table(ImageReviewSession)
 REVIEW_PRODUCT = table(ImageReviewProduct)
 REVIEW_IMAGE = table(ImageReviewProductImage)
@@ -64,16 +66,22 @@ FAIL_WORKFLOW = (
 )
 WORKFLOW_REFINED = update(WORKFLOW).where(WORKFLOW.c.id == _workflow_id).values(currentStage=DONE, updatedAt=func.now())
 
-# parse: the workflow's PO and how many lines it has (no row: no such workflow); then the PO marked parsed.
+# ai-parsing: the workflow's PO and how many lines it has (no row: no such workflow); then the PO marked parsed.
 PO_LINE_COUNT = (
     select(WORKFLOW.c.purchaseOrderId, func.count(LINE.c.id))
     .select_from(WORKFLOW.outerjoin(LINE, LINE.c.purchaseOrderId == WORKFLOW.c.purchaseOrderId))
     .where(WORKFLOW.c.id == _workflow_id)
     .group_by(WORKFLOW.c.purchaseOrderId)
 )
-PO_PARSED = update(PO).where(PO.c.id == bindparam("po_id", type_=String)).values(status="parsed")
+_po_id = bindparam("po_id", type_=String)
+PO_PARSED = update(PO).where(PO.c.id == _po_id).values(status="parsed")
 
-# product-drafts: the PO's lines in order; one draft per line (executemany of rows).
+# database-save: the parsed PO saved and its upload processed. Params: workflow_id.
+_po_of_workflow = select(WORKFLOW.c.purchaseOrderId).where(WORKFLOW.c.id == _workflow_id).scalar_subquery()
+PO_SAVED = update(PO).where(PO.c.id == _po_of_workflow).values(status="saved").returning(PO.c.id)
+UPLOAD_PROCESSED = update(UPLOAD).where(UPLOAD.c.purchaseOrderId == _po_id).values(status="processed")
+
+# product-draft-creation: the PO's lines in order; one draft per line (executemany of rows).
 PO_LINES = (
     select(LINE.c.id, LINE.c.sku, LINE.c.description)
     .join(WORKFLOW, WORKFLOW.c.purchaseOrderId == LINE.c.purchaseOrderId)
@@ -82,7 +90,7 @@ PO_LINES = (
 )
 ADD_DRAFTS = insert(DRAFT).on_conflict_do_nothing()
 
-# image-review-session
+# image-attachment: the review session, its products and their images
 WORKFLOW_MERCHANT = (
     select(PO.c.merchantId).join(WORKFLOW, WORKFLOW.c.purchaseOrderId == PO.c.id).where(WORKFLOW.c.id == _workflow_id)
 )
@@ -99,7 +107,13 @@ REVIEW_PRODUCTS_STATUS = (
     update(REVIEW_PRODUCT).where(REVIEW_PRODUCT.c.id.in_(_ids)).values(status=_status)
 )
 
-# refinement
+# shopify-sync: every draft of the workflow synced, the PO too. Params: workflow_id.
+DRAFTS_SYNCED = update(DRAFT).where(DRAFT.c.workflowId == _workflow_id).values(status="synced")
+PO_SYNCED = update(PO).where(PO.c.id == _po_of_workflow).values(status="synced")
+# status-update: the PO completed. Params: workflow_id.
+PO_COMPLETED = update(PO).where(PO.c.id == _po_of_workflow).values(status="completed")
+
+# ai-enrichment (background refinement)
 REVIEW_PRODUCTS_OF_WORKFLOW = (
     select(REVIEW_PRODUCT.c.id, REVIEW_PRODUCT.c.productDraftId)
     .join(REVIEW_SESSION, REVIEW_SESSION.c.id == REVIEW_PRODUCT.c.sessionId)

@@ -14,12 +14,12 @@ from typing import Any
 
 from bullmq import Job, Queue, Worker
 
-from simulator.bugs import connection_hygiene, temporary_queue
+from simulator.bugs import connection_hygiene
 from simulator.clock import Clock, ScaledClock
 from simulator.queues.bridge import QueueBridge
 from simulator.workflow.context import App, AppConfig
 from simulator.workflow.processors import run_stage
-from simulator.workflow.stages import QUEUE_OF, STAGES, job_id, job_options, next_stage
+from simulator.workflow.stages import QUEUE_OF, WORKER_QUEUES, job_id, job_options, next_stage
 
 # Jobs each stage worker takes at once: as many as the app runs bodies (its connection limit), so that a burst on
 # one stage keeps every connection busy; the app's executor still runs at most that many bodies in all.
@@ -45,14 +45,6 @@ class Producer:
         self._queues.clear()
 
 
-def stage_queue(app: App, stage: str) -> str:
-    """The queue a producer sends `stage` jobs to, through the temporary-queue seam."""
-    fixed = app.fixed("temporary-queue")
-    name = temporary_queue.refinement_queue(fixed) if stage == "refinement" else QUEUE_OF[stage]
-    pick = temporary_queue.producer_queue_fixed if fixed else temporary_queue.producer_queue_broken
-    return pick(name, app.logs)
-
-
 def make_processor(app: App, producer: Producer) -> Callable[[Job, str], Awaitable[dict[str, Any]]]:
     """The BullMQ processor of every stage queue: run the stage in the app's executor, then enqueue the next."""
 
@@ -67,7 +59,10 @@ def make_processor(app: App, producer: Producer) -> Callable[[Job, str], Awaitab
         if result is not None and following is not None:
             workflow_id = str(data["workflowId"])
             opts = job_options(app.clock, dedupe_id=job_id(workflow_id, following))
-            await producer.add(stage_queue(app, following), following, result, opts)
+            # addJob through the temporary-queue seam: None when the job went to a temporary queue elsewhere.
+            queue = await loop.run_in_executor(app.executor, app.route, QUEUE_OF[following], following, result, opts)
+            if queue is not None:
+                await producer.add(queue, following, result, opts)
         return {"workflowId": data.get("workflowId"), "stage": stage, "pid": os.getpid()}
 
     return process
@@ -82,7 +77,7 @@ class InProcessWorkers:
         self._producer = Producer(app.config.redis_url, app.config.prefix)
         processor = make_processor(app, self._producer)
         self._workers: list[Worker] = [
-            bridge.start_worker(QUEUE_OF[stage], processor, concurrency=CONCURRENCY) for stage in STAGES
+            bridge.start_worker(queue, processor, concurrency=CONCURRENCY) for queue in WORKER_QUEUES
         ]
 
     def close(self) -> None:
@@ -124,8 +119,8 @@ class WorkerProcess:
             "--search-quota", str(config.search_quota_per_minute),
             "--clock-scale", repr(clock.scale), "--clock-origin", repr(clock.origin),
         ]
-        for stage in STAGES:
-            command += ["--queue", QUEUE_OF[stage]]
+        for queue in WORKER_QUEUES:
+            command += ["--queue", queue]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
         self.stderr_tail: deque[str] = deque(maxlen=50)

@@ -48,11 +48,11 @@ def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: S
         assert sim.workflows() == {"failed": 3}
         assert len(sim.logs.matching("const-assignment")) >= 3
         assert sim.job_counts()["image-attachment"]["failed"] == 3
-    assert scalar(scenario.database_url, 'SELECT count(*) FROM "ProductDraftImage"') == 0
+    assert scalar(scenario.database_url, 'SELECT count(*) FROM "ProductImage"') == 0
 
     with Simulation(other_scenario, release=HEALTHY, seed=11) as sim:
         sim.upload_fake_pos(3, lines=3)
         assert sim.run_until(sim.all_finished, within_virtual_minutes=20), sim.workflows()
         assert sim.workflows() == {"done": 3}
         assert sim.logs.matching("const-assignment") == []
-    assert scalar(other_scenario.database_url, 'SELECT count(*) FROM "ProductDraftImage"') == 9 * 3
+    assert scalar(other_scenario.database_url, 'SELECT count(*) FROM "ProductImage"') == 9 * 3

@@ -19,7 +19,7 @@ BROKEN = HEALTHY.with_broken("google-429")
 QUOTA = 8
 DRAFTS_WITHOUT_IMAGES = (
     'SELECT count(*) FROM "ProductDraft" d WHERE NOT EXISTS '
-    '(SELECT 1 FROM "ProductDraftImage" i WHERE i."productDraftId" = d.id)'
+    '(SELECT 1 FROM "ProductImage" i WHERE i."productDraftId" = d.id)'
 )
 
 

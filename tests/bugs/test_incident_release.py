@@ -14,7 +14,7 @@ OUTAGE = ("const-assignment", "relation-does-not-exist")
 CLEARED_BY_DEPLOY = ("const-assignment", "relation-does-not-exist", "engine-not-connected")
 
 
-@pytest.mark.jobs_left("the incident and deploy releases strand refinement jobs (temporary-queue) and stop mid-retry")
+@pytest.mark.jobs_left("the incident and deploy releases stop mid-retry")
 def test_incident_then_deploy(scenario: ScenarioEnv) -> None:
     with Simulation(scenario, release=INCIDENT, seed=21, search_quota_per_minute=QUOTA) as sim:
         incident_uploads = sim.upload_fake_pos(6, lines=4)

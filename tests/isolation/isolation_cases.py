@@ -17,7 +17,7 @@ from harness.isolation import Isolation, ScenarioEnv
 @pytest.mark.parametrize("owner", ["alpha", "beta"])
 def test_same_names_do_not_collide(scenario: ScenarioEnv, isolation: Isolation, owner: str) -> None:
     client = redis.Redis.from_url(scenario.redis_url, decode_responses=True)
-    key = f"{scenario.prefix}:po-parse:shared"
+    key = f"{scenario.prefix}:ai-parsing:shared"
     started = time.time()
     client.set(key, owner)
     with psycopg.connect(scenario.database_url, autocommit=True) as conn:

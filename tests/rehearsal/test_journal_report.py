@@ -19,7 +19,7 @@ def _journal() -> Journal:
     journal.deployed("deploy", ["const-reassignment"], 120.0, 131.5, "deploy")
     journal.conclude([{"id": "pool-under-25", "text": "Connection pool stays under 25 connections",
                        "measure": "peak", "holds": False, "measured": {"evidence": "peak 31 <img src=x>"}}])
-    journal.measured["series"] = {"pg_connections": [[0.0, 3.0], [60.0, 31.0]], "queue_depth:po-parse": [[0.0, 2.0]]}
+    journal.measured["series"] = {"pg_connections": [[0.0, 3.0], [60.0, 31.0]], "queue_depth:ai-parsing": [[0.0, 2.0]]}
     return journal
 
 

@@ -48,7 +48,7 @@ def test_incident_recovers_and_writes_journal_and_report(incident_run: Run, back
     assert journal["criteria"][-1]["id"] == "no-job-lost", "the harness's own line follows the checklist's seven"
     assert steps["resume"]["evidence"]["no_job_lost"] == "holds"
     series = journal["measured"]["series"]
-    assert {"pg_connections", "workflows_finished", "queue_depth:po-parse", "errors:const-assignment"} <= set(series)
+    assert {"pg_connections", "workflows_finished", "queue_depth:ai-parsing", "errors:const-assignment"} <= set(series)
     assert (incident_run.report_dir / "report.html").stat().st_size > 0
     environment = journal["measured"]["environment"]
     left = [name for name in leftovers(backend.redis_url, backend.database_url)

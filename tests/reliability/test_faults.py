@@ -21,7 +21,7 @@ from simulator.services.image_search import ImageSearchClient, ImageSearchError
 from simulator.simulation import Simulation
 from tests.waiting import wait_until
 
-# A quota this small keeps image-search jobs active for a while (they back off on 429 inside the job).
+# A quota this small keeps image-attachment jobs active for a while (they back off on 429 inside the job).
 SLOW_SEARCH_QUOTA = 4
 
 
@@ -59,7 +59,7 @@ def test_worker_process_killed_mid_job_the_job_stalls_is_recovered_and_completes
                     search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
         sim.upload_fake_pos(4, lines=3)
         sim.go_live()
-        busy = wait_until(lambda: active_jobs(scenario).get("image-search"), "an image-search job in progress",
+        busy = wait_until(lambda: active_jobs(scenario).get("image-attachment"), "an image-attachment job in progress",
                           timeout=120, every=0.02)
         worker = sim.worker_process()
         assert worker is not None
@@ -67,14 +67,14 @@ def test_worker_process_killed_mid_job_the_job_stalls_is_recovered_and_completes
         worker.wait(10)
         assert worker.returncode == -signal.SIGKILL
         victim = busy[0]
-        assert victim in active_jobs(scenario).get("image-search", []), "the killed job is left active, locked"
+        assert victim in active_jobs(scenario).get("image-attachment", []), "the killed job is left active, locked"
 
         sim.deploy(HEALTHY)  # a new worker process: its stalled-job check finds the dead worker's job
         assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
         assert sim.workflows() == {"done": 4}
-        assert sim.job_state("image-search", victim) == "completed"
+        assert sim.job_state("image-attachment", victim) == "completed"
     ledger = take_ledger(scenario.redis_url, scenario.prefix)
-    assert ledger.stalls[f"image-search/{victim}"] >= 1, ledger.summary()
+    assert ledger.stalls[f"image-attachment/{victim}"] >= 1, ledger.summary()
     assert_balanced(scenario)
 
 

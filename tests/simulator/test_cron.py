@@ -11,18 +11,19 @@ import redis
 
 from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
-from simulator.cron import Cron, cron_lock_key
+from simulator.cron import MAX_DURATION, Cron, RunLimit, cron_lock_key
 from simulator.observe.logs import LogSink
 from simulator.queues.registry import cron_pause_key
 from tests.waiting import wait_until
 
 PREFIX = "cron-test"
+DAY = 86_400.0
 
 
-def counting(calls: list[int]) -> Callable[[], int]:
+def counting(calls: list[int]) -> Callable[[RunLimit], int]:
     """A tick that records each call and picks one workflow."""
 
-    def tick() -> int:
+    def tick(limit: RunLimit) -> int:
         calls.append(1)
         return 1
 
@@ -46,14 +47,14 @@ class CountingClock(ManualClock):
         return super().now()
 
 
-def make_cron(fake: fakeredis.FakeRedis, tick: Callable[[], int], **kwargs: object) -> tuple[Cron, LogSink]:
+def make_cron(fake: fakeredis.FakeRedis, tick: Callable[[RunLimit], int], **kwargs: object) -> tuple[Cron, LogSink]:
     clock = CountingClock()
     logs = LogSink("", PREFIX, clock, "cron", client=fake)
     return Cron("", PREFIX, clock, tick, logs=logs, client=fake, **kwargs), logs  # type: ignore[arg-type]
 
 
 def test_run_once_returns_what_the_tick_picked_and_frees_the_lock(fake: fakeredis.FakeRedis) -> None:
-    cron, logs = make_cron(fake, lambda: 7)
+    cron, logs = make_cron(fake, lambda _: 7)
     assert cron.run_once() == 7
     assert cron.runs == 1
     assert fake.exists(cron_lock_key(PREFIX)) == 0
@@ -86,7 +87,7 @@ def test_a_held_lock_skips_the_tick(fake: fakeredis.FakeRedis) -> None:
 def test_lock_is_set_nx_with_an_expiry(fake: fakeredis.FakeRedis) -> None:
     seen: dict[str, object] = {}
 
-    def tick() -> int:
+    def tick(limit: RunLimit) -> int:
         seen["ttl"] = fake.pttl(cron_lock_key(PREFIX))
         return 0
 
@@ -96,7 +97,7 @@ def test_lock_is_set_nx_with_an_expiry(fake: fakeredis.FakeRedis) -> None:
 
 
 def test_release_leaves_a_lock_taken_by_another_run_alone(fake: fakeredis.FakeRedis) -> None:
-    def tick() -> int:  # our lock expired mid-run and another run took it
+    def tick(limit: RunLimit) -> int:  # our lock expired mid-run and another run took it
         fake.set(cron_lock_key(PREFIX), "newer-run")
         return 0
 
@@ -121,20 +122,66 @@ def run_two_at_once(cron: Cron, release: threading.Event) -> list[int | None]:
 
 def test_without_the_lock_runs_overlap(fake: fakeredis.FakeRedis) -> None:
     release = threading.Event()
-    cron, _ = make_cron(fake, lambda: int(release.wait(10)), use_lock=False)
+    cron, _ = make_cron(fake, lambda _: int(release.wait(10)), use_lock=False)
     assert sorted(run_two_at_once(cron, release), key=str) == [1, 1]
     assert cron.max_concurrent == 2 and cron.runs == 2
 
 
 def test_with_the_lock_the_second_run_is_skipped(fake: fakeredis.FakeRedis) -> None:
     release = threading.Event()
-    cron, _ = make_cron(fake, lambda: int(release.wait(10)), use_lock=True)
+    cron, _ = make_cron(fake, lambda _: int(release.wait(10)), use_lock=True)
     assert sorted(run_two_at_once(cron, release), key=str) == [1, None]
     assert cron.max_concurrent == 1 and cron.skipped_locked == 1
 
 
+def test_a_run_past_the_time_limit_is_cut_off_and_shows_as_vercel_logs_it(fake: fakeredis.FakeRedis) -> None:
+    steps: list[int] = []
+
+    def tick(limit: RunLimit) -> int:  # ten steps of a virtual minute each, checking the limit between them
+        for step in range(10):
+            limit.check()
+            limit.clock.sleep(60.0)
+            steps.append(step)
+        return len(steps)
+
+    cron, logs = make_cron(fake, tick)
+    assert cron.max_duration == MAX_DURATION == 300.0
+    assert cron.run_once() is None
+    assert steps == [0, 1, 2, 3, 4, 5], "stopped at the first check past 300 virtual seconds"
+    assert (cron.timed_out, cron.runs, cron.failures) == (1, 0, 0)
+    last = logs.events()[-1]
+    assert (last.level, last.message) == ("error", "Vercel Runtime Timeout Error: Task timed out after 300 seconds")
+    assert fake.exists(cron_lock_key(PREFIX)) == 0
+
+
+def test_a_run_that_never_checks_is_still_past_the_limit(fake: fakeredis.FakeRedis) -> None:
+    def tick(limit: RunLimit) -> int:
+        limit.clock.sleep(301.0)
+        return 3
+
+    cron, logs = make_cron(fake, tick)
+    assert cron.run_once() is None and cron.timed_out == 1
+    assert logs.events()[-1].message.startswith("Vercel Runtime Timeout Error")
+
+
+def test_a_run_inside_the_limit_finishes(fake: fakeredis.FakeRedis) -> None:
+    def tick(limit: RunLimit) -> int:
+        limit.clock.sleep(300.0)
+        limit.check()
+        return 2
+
+    cron, _ = make_cron(fake, tick)
+    assert cron.run_once() == 2 and (cron.runs, cron.timed_out) == (1, 0)
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan"), float("inf")])
+def test_the_time_limit_must_be_positive_and_finite(fake: fakeredis.FakeRedis, seconds: float) -> None:
+    with pytest.raises(ValueError, match="max duration"):
+        make_cron(fake, lambda _: 0, max_duration=seconds)
+
+
 def test_a_failing_tick_is_logged_reraised_and_frees_the_lock(fake: fakeredis.FakeRedis) -> None:
-    def tick() -> int:
+    def tick(limit: RunLimit) -> int:
         raise RuntimeError("database down")
 
     cron, logs = make_cron(fake, tick)
@@ -146,7 +193,7 @@ def test_a_failing_tick_is_logged_reraised_and_frees_the_lock(fake: fakeredis.Fa
 
 
 def test_schedule_is_a_grid_of_the_interval(fake: fakeredis.FakeRedis) -> None:
-    cron, _ = make_cron(fake, lambda: 0, interval_minutes=5.0)
+    cron, _ = make_cron(fake, lambda _: 0, interval_minutes=5.0)
     assert cron.due(0.0)
     cron._advance_schedule(0.0)
     assert not cron.due(299.0) and cron.due(300.0)
@@ -157,11 +204,11 @@ def test_schedule_is_a_grid_of_the_interval(fake: fakeredis.FakeRedis) -> None:
 @pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan")])
 def test_bad_interval_is_refused(fake: fakeredis.FakeRedis, minutes: float) -> None:
     with pytest.raises(ValueError, match="positive"):
-        make_cron(fake, lambda: 0, interval_minutes=minutes)
+        make_cron(fake, lambda _: 0, interval_minutes=minutes)
 
 
 def test_background_cron_fires_on_a_manual_clock(fake: fakeredis.FakeRedis) -> None:
-    cron, _ = make_cron(fake, lambda: 1, interval_minutes=5.0)
+    cron, _ = make_cron(fake, lambda _: 1, interval_minutes=5.0)
     clock = cron.clock
     assert isinstance(clock, CountingClock)
     cron.start()
@@ -185,8 +232,8 @@ def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> N
     release = threading.Event()
     logs = LogSink(scenario.redis_url, scenario.prefix, clock, "cron")
     cron = Cron(
-        scenario.redis_url, scenario.prefix, clock, lambda: int(release.wait(20)), interval_minutes=1.0,
-        use_lock=use_lock, logs=logs,
+        scenario.redis_url, scenario.prefix, clock, lambda _: int(release.wait(20)), interval_minutes=1.0,
+        use_lock=use_lock, logs=logs, max_duration=DAY,  # the time limit is not what this test is about
     )
     try:
         cron.start()

@@ -14,7 +14,7 @@ from simulator.simulation import Simulation
 PO_COUNT = 20
 IMAGES_PER_WORKFLOW = (
     'SELECT d."workflowId", count(DISTINCT d.id) FROM "ProductDraft" d '
-    'JOIN "ProductDraftImage" i ON i."productDraftId" = d.id GROUP BY 1'
+    'JOIN "ProductImage" i ON i."productDraftId" = d.id GROUP BY 1'
 )
 
 
@@ -33,8 +33,8 @@ def test_twenty_pos_complete_on_the_healthy_release(scenario: ScenarioEnv, worke
         assert finished, f"not finished after 30 virtual minutes: {sim.workflows()}"
         assert sim.workflows() == {"done": PO_COUNT}
 
-        lines = _per_workflow(scenario.database_url, 'SELECT w.id, count(l.id) FROM "Workflow" w '
-                              'JOIN "PurchaseOrderLine" l ON l."purchaseOrderId" = w."purchaseOrderId" GROUP BY w.id')
+        lines = _per_workflow(scenario.database_url, 'SELECT w.id, count(l.id) FROM "WorkflowExecution" w '
+                              'JOIN "POLineItem" l ON l."purchaseOrderId" = w."purchaseOrderId" GROUP BY w.id')
         drafts = _per_workflow(scenario.database_url, 'SELECT "workflowId", count(*) FROM "ProductDraft" GROUP BY 1')
         images = _per_workflow(scenario.database_url, IMAGES_PER_WORKFLOW)
         for upload in uploads:
@@ -48,7 +48,7 @@ def test_twenty_pos_complete_on_the_healthy_release(scenario: ScenarioEnv, worke
             assert len(body["products"]) == upload.line_count
 
         with psycopg.connect(scenario.database_url) as conn:
-            stages = conn.execute('SELECT DISTINCT "currentStage" FROM "Workflow"').fetchall()
+            stages = conn.execute('SELECT DISTINCT "currentStage" FROM "WorkflowExecution"').fetchall()
             draft_states = conn.execute('SELECT DISTINCT status FROM "ProductDraft"').fetchall()
         assert stages == [("done",)] and draft_states == [("refined",)], "refinement ran for every workflow"
         counts = sim.logs.counts_by_signature()

@@ -28,7 +28,7 @@ INCIDENT_LINES = {
     "const-assignment": "TypeError: Assignment to constant variable.",
     "pool-timeout": errors.logged(errors.pool_timeout(10, 5)),
     "google-429": http_error_message(429, "Too Many Requests"),
-    "temporary-queue": "[queues] creating temporary queue po-parse-tmp",
+    "temporary-queue": "Queue background-image-processing not found (jobType: undefined), creating temporary queue",
 }
 
 

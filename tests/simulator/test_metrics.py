@@ -65,7 +65,7 @@ def add_done_workflows(database_url: str, done: int, pending: int) -> None:
                 (f"po-{n}", f"PO-{n}", f"f{n}.csv", f"sha{n}"),
             )
             conn.execute(
-                """INSERT INTO "Workflow" (id, "purchaseOrderId", status) VALUES (%s, %s, %s)""",
+                """INSERT INTO "WorkflowExecution" (id, "purchaseOrderId", status) VALUES (%s, %s, %s)""",
                 (f"wf-{n}", f"po-{n}", "done" if n < done else "pending"),
             )
 

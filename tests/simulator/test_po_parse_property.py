@@ -101,8 +101,8 @@ def test_parse_po_accepts_whole_or_refuses_with_a_message(case: tuple[str, bytes
 def counts(database_url: str) -> tuple[int, int, int]:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            'SELECT (SELECT count(*) FROM "PurchaseOrder"), (SELECT count(*) FROM "PurchaseOrderLine"),'
-            ' (SELECT count(*) FROM "Workflow")'
+            'SELECT (SELECT count(*) FROM "PurchaseOrder"), (SELECT count(*) FROM "POLineItem"),'
+            ' (SELECT count(*) FROM "WorkflowExecution")'
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])

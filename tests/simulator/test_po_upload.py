@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from harness.isolation import ScenarioEnv
 from simulator.db import PrismaClient, prisma_operation
-from simulator.models import PurchaseOrder, PurchaseOrderLine, Workflow
+from simulator.models import POLineItem, PurchaseOrder, WorkflowExecution
 from simulator.po import POFileError, UnknownMerchantError, ensure_merchant, fake_po, upload_po
 from tests.waiting import wait_until
 
-TABLES = ("Merchant", "PurchaseOrder", "PurchaseOrderLine", "Workflow")
-HOSTILE_SKU = "SKU-'; DROP TABLE \"PurchaseOrderLine\"; --"
+TABLES = ("Merchant", "Upload", "PurchaseOrder", "POLineItem", "WorkflowExecution")
+HOSTILE_SKU = "SKU-'; DROP TABLE \"POLineItem\"; --"
 HOSTILE_DESCRIPTION = '<img src=x onerror="alert(1)"> 12" \'ruler\''
 HOSTILE_VENDOR = "O'Brien \"Best\"; DELETE FROM \"Merchant\""
 
@@ -47,17 +47,17 @@ def test_an_upload_becomes_a_pending_workflow(scenario: ScenarioEnv, client: Pri
     assert (result.po_number, result.line_count) == ("PO-000005", 4)
     with client.transaction() as session:
         order = session.get(PurchaseOrder, result.purchase_order_id)
-        workflow = session.get(Workflow, result.workflow_id)
+        workflow = session.get(WorkflowExecution, result.workflow_id)
         lines = session.scalars(
-            select(PurchaseOrderLine).where(PurchaseOrderLine.purchaseOrderId == result.purchase_order_id)
-            .order_by(PurchaseOrderLine.lineNumber)
+            select(POLineItem).where(POLineItem.purchaseOrderId == result.purchase_order_id)
+            .order_by(POLineItem.lineNumber)
         ).all()
     assert order is not None and (order.merchantId, order.fileName, order.status) == ("m-1", filename, "uploaded")
-    assert workflow is not None and (workflow.status, workflow.currentStage) == ("pending", "parse")
+    assert workflow is not None and (workflow.status, workflow.currentStage) == ("pending", "ai-parsing")
     assert (workflow.attempts, workflow.purchaseOrderId) == (0, order.id)
     assert [line.lineNumber for line in lines] == [1, 2, 3, 4]
     counts = row_counts(scenario.database_url)
-    assert counts == {"Merchant": 2, "PurchaseOrder": 1, "PurchaseOrderLine": 4, "Workflow": 1}
+    assert counts == {"Merchant": 2, "Upload": 1, "PurchaseOrder": 1, "POLineItem": 4, "WorkflowExecution": 1}
 
 
 def test_the_same_file_twice_is_refused_and_writes_nothing(scenario: ScenarioEnv, client: PrismaClient) -> None:
@@ -138,7 +138,7 @@ def test_quotes_sql_and_html_are_stored_verbatim(scenario: ScenarioEnv, client: 
     with psycopg.connect(scenario.database_url) as conn:
         stored = conn.execute(
             'SELECT o."vendorName", l.sku, l.description, l."unitCost" FROM "PurchaseOrder" o'
-            ' JOIN "PurchaseOrderLine" l ON l."purchaseOrderId" = o.id WHERE o.id = %s',
+            ' JOIN "POLineItem" l ON l."purchaseOrderId" = o.id WHERE o.id = %s',
             (result.purchase_order_id,),
         ).fetchall()
     assert stored == [(HOSTILE_VENDOR, HOSTILE_SKU, HOSTILE_DESCRIPTION, Decimal("9.99"))]
@@ -168,5 +168,5 @@ def test_twenty_fake_pos_upload_with_their_lines(scenario: ScenarioEnv, client: 
         results.append(prisma_operation(client, upload))
     assert len({result.workflow_id for result in results}) == 20
     assert row_counts(scenario.database_url) == {
-        "Merchant": 2, "PurchaseOrder": 20, "PurchaseOrderLine": expected_lines, "Workflow": 20,
+        "Merchant": 2, "Upload": 20, "PurchaseOrder": 20, "POLineItem": expected_lines, "WorkflowExecution": 20,
     }

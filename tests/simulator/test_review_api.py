@@ -21,10 +21,10 @@ from simulator.models import (
     ImageReviewProductImage,
     ImageReviewSession,
     Merchant,
+    POLineItem,
     ProductDraft,
     PurchaseOrder,
-    PurchaseOrderLine,
-    Workflow,
+    WorkflowExecution,
 )
 from simulator.observe.logs import LogSink
 from simulator.services.review_api import ImageReviewApi
@@ -38,12 +38,12 @@ def add_reviewed_po(db: Session, merchant: str, n: int, skus: list[str]) -> None
     db.add(PurchaseOrder(id=f"po-{n}", merchantId=merchant, poNumber=f"PO-{n}", vendorName="Acme",
                          fileName=f"po-{n}.csv", fileSha256=f"sha-{n}"))
     db.flush()
-    db.add(Workflow(id=f"wf-{n}", purchaseOrderId=f"po-{n}", status="done", currentStage="done"))
+    db.add(WorkflowExecution(id=f"wf-{n}", purchaseOrderId=f"po-{n}", status="done", currentStage="done"))
     db.flush()
     db.add(ImageReviewSession(id=f"irs-{n}", workflowId=f"wf-{n}", merchantId=merchant))
     db.flush()
     for i, sku in enumerate(skus, start=1):
-        db.add(PurchaseOrderLine(id=f"pol-{n}-{i}", purchaseOrderId=f"po-{n}", lineNumber=i, sku=sku,
+        db.add(POLineItem(id=f"pol-{n}-{i}", purchaseOrderId=f"po-{n}", lineNumber=i, sku=sku,
                                  description=f"item {sku}", quantity=2, unitCost=Decimal("9.50")))
         db.flush()
         db.add(ProductDraft(id=f"pd-{n}-{i}", workflowId=f"wf-{n}", purchaseOrderLineId=f"pol-{n}-{i}", sku=sku,

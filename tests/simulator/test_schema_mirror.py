@@ -53,14 +53,15 @@ def test_a_field_added_to_schema_prisma_only_is_reported() -> None:
 
 
 def test_a_renamed_table_and_a_model_column_are_reported() -> None:
-    text = schema_text().replace("model WorkflowStage {", 'model WorkflowStage {\n  @@map("workflow_stages")', 1)
+    text = schema_text().replace("model WorkflowStageExecution {",
+                                 'model WorkflowStageExecution {\n  @@map("workflow_stages")', 1)
     metadata = MetaData()
     for table in Base.metadata.tables.values():
         table.to_metadata(metadata)
     metadata.tables["Merchant"].append_column(Column("legacyCode", String))
     assert differences(prisma_shape(text), metadata_shape(metadata)) == [
         'table "workflow_stages" only in schema.prisma',
-        'table "WorkflowStage" only in models.py',
+        'table "WorkflowStageExecution" only in models.py',
         'column "Merchant"."legacyCode" only in models.py',
     ]
 

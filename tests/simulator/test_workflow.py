@@ -4,29 +4,51 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 import psycopg
 
 from harness.isolation import ScenarioEnv
+from recovery_tools.config import APP_QUEUES
 from simulator.clock import ScaledClock
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
 from simulator.observe.logs import LogSink
 from simulator.po.fake import fake_po
 from simulator.po.upload import ensure_merchant, upload_po
-from simulator.queues.registry import STAGE_QUEUES
+from simulator.queues.registry import QUEUE_NAMES, STAGE_QUEUES
 from simulator.release import HEALTHY
+from simulator.schema import tool_config_path
 from simulator.services.image_search import FakeImageSearch
 from simulator.workflow.context import App, AppConfig
-from simulator.workflow.processors import run_stage
-from simulator.workflow.stages import QUEUE_OF, STAGES, job_options, next_stage
+from simulator.workflow.processors import BODIES, run_stage
+from simulator.workflow.stages import (
+    COMPLETES_WORKFLOW,
+    QUEUE_OF,
+    REFINEMENT,
+    STAGES,
+    WORKFLOW_STAGES,
+    job_options,
+    next_stage,
+)
 
-TABLES = ("ProductDraft", "ProductDraftImage", "ImageReviewSession", "ImageReviewProduct", "ImageReviewProductImage")
+TABLES = ("ProductDraft", "ProductImage", "ImageReviewSession", "ImageReviewProduct", "ImageReviewProductImage")
 
 
 def test_stages_in_order_on_registry_queues() -> None:
-    assert tuple(QUEUE_OF[stage] for stage in STAGES) == STAGE_QUEUES
+    assert WORKFLOW_STAGES == STAGE_QUEUES == (
+        "ai-parsing", "database-save", "product-draft-creation", "image-attachment", "shopify-sync", "status-update")
+    assert (*WORKFLOW_STAGES, REFINEMENT) == STAGES and WORKFLOW_STAGES[-1] == COMPLETES_WORKFLOW
+    assert all(QUEUE_OF[stage] in QUEUE_NAMES for stage in STAGES)
     assert [next_stage(stage) for stage in STAGES] == [*STAGES[1:], None]
+    assert tuple(BODIES) == STAGES, "a body per stage, in stage order"
+
+
+def test_the_registry_is_the_apps_shared_config_and_the_tools_config() -> None:
+    """registry.py, the simulated app's recovery-harness.toml and the tools' built-in app defaults: the same ten."""
+    from_toml = tomllib.loads(tool_config_path().read_text(encoding="utf-8"))["queues"]
+    assert tuple(from_toml) == QUEUE_NAMES == APP_QUEUES
+    assert len(set(QUEUE_NAMES)) == 10 and set(STAGE_QUEUES) < set(QUEUE_NAMES)
 
 
 def test_backoff_is_virtual_time_scaled_to_wall_milliseconds() -> None:
@@ -64,7 +86,7 @@ def test_every_stage_run_twice_writes_each_row_once(scenario: ScenarioEnv) -> No
         finally:
             app.close()
         assert sum(logs.counts_by_signature().values()) == 0
-    assert counts[-1] == {"ProductDraft": 4, "ProductDraftImage": 12, "ImageReviewSession": 1,
+    assert counts[-1] == {"ProductDraft": 4, "ProductImage": 12, "ImageReviewSession": 1,
                           "ImageReviewProduct": 4, "ImageReviewProductImage": 12}
 
 
@@ -75,10 +97,10 @@ def _worker(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_worker_cli_bad_input_is_one_line_and_exit_2() -> None:
     cases = [
-        ("--queue", "po-parse", "--processor", "nope"),
-        ("--queue", "po-parse", "--processor", "stages"),
+        ("--queue", "ai-parsing", "--processor", "nope"),
+        ("--queue", "ai-parsing", "--processor", "stages"),
         ("--queue", "nope", "--processor", "stages", "--database-url", "postgresql://x/y", "--search-url", "http://x"),
-        ("--queue", "po-parse", "--processor", "stages", "--database-url", "postgresql://x/y", "--search-url",
+        ("--queue", "ai-parsing", "--processor", "stages", "--database-url", "postgresql://x/y", "--search-url",
          "http://x", "--release", "nightly"),
     ]
     for args in cases:

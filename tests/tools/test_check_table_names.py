@@ -57,8 +57,8 @@ def test_simulator_schema_passes_with_the_checklist_output(scenario: ScenarioEnv
     block = lines.index(CHECKLIST_OUTPUT[0])
     assert lines[block:block + 5] == CHECKLIST_OUTPUT, "the checklist's five lines, verbatim and in order"
     assert all(line.startswith('✅ EXISTS - "') for line in lines[:block]), "the other models exist too"
-    assert lines[-1] == "✅ PASS - 10/10 expected tables exist, 2/2 legacy names absent"
-    assert len(lines) == 13
+    assert lines[-1] == "✅ PASS - 11/11 expected tables exist, 2/2 legacy names absent"
+    assert len(lines) == 14
 
 
 def test_expect_gives_exactly_the_checklist_block(scenario: ScenarioEnv) -> None:
@@ -70,9 +70,9 @@ def test_expect_gives_exactly_the_checklist_block(scenario: ScenarioEnv) -> None
 
 
 def test_database_url_comes_from_the_environment(scenario: ScenarioEnv) -> None:
-    result = run_tool("--expect", "Workflow", env={**os.environ, "DATABASE_URL": scenario.database_url})
+    result = run_tool("--expect", "WorkflowExecution", env={**os.environ, "DATABASE_URL": scenario.database_url})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == '✅ EXISTS - "Workflow"'
+    assert result.stdout.splitlines()[0] == '✅ EXISTS - "WorkflowExecution"'
 
 
 def test_dropped_table_fails(scenario: ScenarioEnv) -> None:
@@ -81,7 +81,7 @@ def test_dropped_table_fails(scenario: ScenarioEnv) -> None:
     assert result.returncode == 1, result.stdout
     assert ('❌ NOT FOUND - "ImageReviewProductImage"  ← FAIL: expected table is missing '
             "(model ImageReviewProductImage)") in result.stdout.splitlines()
-    assert result.stdout.splitlines()[-1] == "❌ FAIL - 9/10 expected tables exist, 2/2 legacy names absent"
+    assert result.stdout.splitlines()[-1] == "❌ FAIL - 10/11 expected tables exist, 2/2 legacy names absent"
 
 
 def test_lower_case_twin_is_named_on_the_line(scenario: ScenarioEnv) -> None:
@@ -110,7 +110,7 @@ def test_legacy_table_present_fails_obviously(scenario: ScenarioEnv) -> None:
     assert '❌ NOT FOUND - "image_review_items"' in lines
     assert ('❌ EXISTS - "image_review_options"  ← FAIL: must not exist, but "public"."image_review_options" '
             "is a table") in lines
-    assert lines[-1] == "❌ FAIL - 10/10 expected tables exist, 1/2 legacy names absent"
+    assert lines[-1] == "❌ FAIL - 11/11 expected tables exist, 1/2 legacy names absent"
 
 
 def test_table_in_another_schema(scenario: ScenarioEnv, tmp_path: Path) -> None:
@@ -137,8 +137,8 @@ def test_empty_database_fails_on_every_expected_table(scenario: ScenarioEnv) -> 
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert sum(line.startswith("❌ NOT FOUND - ") and "← FAIL: expected table is missing" in line
-               for line in lines) == 10
-    assert lines[-3:] == [*CHECKLIST_OUTPUT[3:], "❌ FAIL - 0/10 expected tables exist, 2/2 legacy names absent"]
+               for line in lines) == 11
+    assert lines[-3:] == [*CHECKLIST_OUTPUT[3:], "❌ FAIL - 0/11 expected tables exist, 2/2 legacy names absent"]
 
 
 def test_prisma_schema_with_map_schema_and_mixed_case(scenario: ScenarioEnv, tmp_path: Path) -> None:

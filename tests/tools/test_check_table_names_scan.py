@@ -80,7 +80,7 @@ def test_broken_app_fails_with_every_missing_table_and_column(scenario: Scenario
     header = lines.index(f"Raw SQL in {BROKEN}: 10 files, 20 table references, 13 unresolved, "
                          "38 column references, 1 unknown")
     assert lines[header + 1:-1] == BROKEN_FINDINGS
-    assert lines[-1] == ("❌ FAIL - 10/10 expected tables exist, 2/2 legacy names absent, "
+    assert lines[-1] == ("❌ FAIL - 11/11 expected tables exist, 2/2 legacy names absent, "
                          "7/20 raw SQL table references resolve, 1 unknown raw SQL column")
 
 
@@ -91,7 +91,7 @@ def test_fixed_app_passes(scenario: ScenarioEnv) -> None:
     assert ("Raw SQL in sql_samples/fixed: 9 files, 23 table references, 0 unresolved, "
             "48 column references, 0 unknown") in lines
     assert not [line for line in lines if line.startswith("❌ NOT FOUND - ") and " at " in line]
-    assert lines[-1] == ("✅ PASS - 10/10 expected tables exist, 2/2 legacy names absent, "
+    assert lines[-1] == ("✅ PASS - 11/11 expected tables exist, 2/2 legacy names absent, "
                          "23/23 raw SQL table references resolve")
 
 
@@ -143,19 +143,19 @@ def test_hint_names_a_mapped_table(scenario: ScenarioEnv, tmp_path: Path) -> Non
 
 
 def test_scan_json_and_skipped_files(scenario: ScenarioEnv, tmp_path: Path) -> None:
-    (tmp_path / "ok.sql").write_text('SELECT 1 FROM "Workflow";\nSELECT 1 FROM workflows;\n'
+    (tmp_path / "ok.sql").write_text('SELECT 1 FROM "WorkflowExecution";\nSELECT 1 FROM workflow_executions;\n'
                                      'CREATE TABLE not_checked (id int);\n')
     (tmp_path / "broken.py").write_text("def oops(:\n")
-    result = run_tool("--database-url", scenario.database_url, "--expect", "Workflow", "--scan", str(tmp_path),
-                      "--json")
+    result = run_tool("--database-url", scenario.database_url, "--expect", "WorkflowExecution",
+                      "--scan", str(tmp_path), "--json")
     assert result.returncode == 1, result.stderr
     scan = json.loads(result.stdout)["scan"]
     assert scan["files"] == 2 and scan["references"] == 2, "DDL (a migration's CREATE TABLE) is not a use"
     [entry] = scan["unresolved"]
     assert {key: entry[key] for key in ("file", "line", "schema", "table", "written", "case_twins")} == {
-        "file": str(tmp_path / "ok.sql"), "line": 2, "schema": None, "table": "workflows",
-        "written": "workflows", "case_twins": []}
-    assert entry["hint"] == 'did you mean "Workflow"?'
+        "file": str(tmp_path / "ok.sql"), "line": 2, "schema": None, "table": "workflow_executions",
+        "written": "workflow_executions", "case_twins": []}
+    assert entry["hint"] == 'did you mean "WorkflowExecution"?'
     assert len(scan["skipped"]) == 1 and scan["skipped"][0].startswith(f"{tmp_path / 'broken.py'}: SyntaxError")
 
 

@@ -10,7 +10,7 @@ import redis
 
 from harness.isolation import ScenarioEnv
 
-QUEUE = "po-parse"
+QUEUE = "ai-parsing"
 
 
 def row(result: Any) -> dict[str, Any]:

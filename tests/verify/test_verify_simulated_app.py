@@ -16,7 +16,6 @@ def _done(sim: Simulation, count: int) -> bool:
     return sim.workflows().get("done", 0) == count
 
 
-@pytest.mark.jobs_left("the deploy release strands refinement jobs on a temporary queue (a remaining issue)")
 def test_deploy_release_all_criteria_hold(scenario: ScenarioEnv) -> None:
     with Simulation(scenario, release=DEPLOY, seed=31, time_scale=120) as sim:
         sim.upload_fake_pos(2, lines=3)

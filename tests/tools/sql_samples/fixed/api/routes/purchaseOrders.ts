@@ -18,8 +18,8 @@ export function deleteSession(knex: Knex, id: string) {
 }
 
 export function linesSql(): string {
-  return `SELECT l.sku, l."unitCost" FROM "PurchaseOrderLine" l JOIN "PurchaseOrder" po ON po.id = l."purchaseOrderId"`;
+  return `SELECT l.sku, l."unitCost" FROM "POLineItem" l JOIN "PurchaseOrder" po ON po.id = l."purchaseOrderId"`;
 }
 
 export const byStatus = (status: string) =>
-  Prisma.sql`SELECT w.id FROM "Workflow" w WHERE w.status = ${status} AND w."currentStage" = 'review'`;
+  Prisma.sql`SELECT w.id FROM "WorkflowExecution" w WHERE w.status = ${status} AND w."currentStage" = 'review'`;

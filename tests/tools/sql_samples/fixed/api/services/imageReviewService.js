@@ -7,7 +7,7 @@ async function approvedOptions(poId) {
     FROM "ImageReviewProductImage" img
     JOIN "ImageReviewProduct" p ON img."reviewProductId" = p.id
     JOIN "ImageReviewSession" s ON p."sessionId" = s.id
-    JOIN "Workflow" w ON w.id = s."workflowId"
+    JOIN "WorkflowExecution" w ON w.id = s."workflowId"
     WHERE w."purchaseOrderId" = $1`, [poId]);
   return rows;
 }
@@ -15,7 +15,7 @@ async function approvedOptions(poId) {
 async function listSessions(merchantId, status) {
   const params = [merchantId];
   let query = `SELECT s.*, po."poNumber" FROM "ImageReviewSession" s
-               JOIN "Workflow" w ON w.id = s."workflowId"
+               JOIN "WorkflowExecution" w ON w.id = s."workflowId"
                LEFT JOIN "PurchaseOrder" po ON w."purchaseOrderId" = po.id WHERE s."merchantId" = $1`;
   if (status) {
     params.push(status);
