@@ -70,7 +70,7 @@ def test_on_fail_pause_leaves_the_queues_paused(scenario: ScenarioEnv) -> None:
         sim.upload_fake_pos(3, lines=3)
         assert sim.run_until(sim.all_finished, within_virtual_minutes=60), sim.workflows()
         run = run_verify(scenario, "--window", "60s", "--sample-every", "1s", "--on-fail", "pause", "--json")
-        paused = {name: sim.bridge.call(sim.bridge.queue(name).isPaused()) for name in QUEUE_NAMES}
+        paused = {name: name in sim.paused_queues() for name in QUEUE_NAMES}
     assert run.exit_code == 1, run.stdout + run.stderr
     document = run.document
     assert document["window"]["stopped_early"] is True, "ended at the failure, not after the window"
