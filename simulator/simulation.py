@@ -87,7 +87,8 @@ class Simulation:
             self._review_api = ImageReviewApi(env.database_url, logs=self.logs.child("review-api"))
             self.review_api_url = self._review_api.start()
             stack.callback(self._review_api.stop)
-            self.queues = stack.enter_context(AppQueues(env.redis_url, env.prefix))
+            # The producer host starts (Node, bull, the queues' connections) while the rest is set up.
+            self.queues = stack.enter_context(AppQueues(env.redis_url, env.prefix, wait=False))
             self.metrics = stack.enter_context(
                 MetricsSampler(env.redis_url, env.prefix, env.database_url, self.logs, QUEUE_NAMES))
             self._api = PrismaClient(env.database_url, connection_limit=2, application_name="po-app-api")
@@ -96,6 +97,7 @@ class Simulation:
                                                                   self.merchant_token))
             self.release = release
             self._deployment = self._deployment_of(release)
+            self.queues.ready()
             stack.callback(lambda: self._deployment.close())  # the deployment live at close time
             self.metrics.start(self.clock, every=sample_every_seconds)
             self.logs.info("simulation started", release=release.name, worker_mode=worker_mode)

@@ -23,8 +23,22 @@ def _no_worker(job: BullJob) -> Any:
 class AppQueues:
     """Bull queues of one Redis and prefix, driven synchronously through a Bull host."""
 
-    def __init__(self, redis_url: str, prefix: str, names: Sequence[str] = QUEUE_NAMES) -> None:
-        self.host = BullHost(redis_url, prefix, dict.fromkeys(names, 0), _no_worker, journal_global=True).start()
+    def __init__(self, redis_url: str, prefix: str, names: Sequence[str] = QUEUE_NAMES, *, wait: bool = True) -> None:
+        """With wait=False the host is only launched: call ready() before using it (it starts beside other work)."""
+        self.host = BullHost(redis_url, prefix, dict.fromkeys(names, 0), _no_worker, journal_global=True).launch()
+        if wait:
+            self.ready()
+
+    def ready(self) -> AppQueues:
+        """Wait until the host has opened every queue and subscribed to Bull's global events."""
+        if self.host.versions:
+            return self
+        try:
+            self.host.wait_ready()
+        except BaseException:
+            self.host.close()
+            raise
+        return self
 
     @property
     def versions(self) -> dict[str, str]:

@@ -182,6 +182,11 @@ class BullHost:
     # --- life cycle -------------------------------------------------------------------------------------
 
     def start(self) -> BullHost:
+        """Launch the host and wait until its queues and workers are ready."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> BullHost:
+        """Start the Node process without waiting for it (wait_ready() does): hosts can start side by side."""
         runtime = self._runtime or find_node()
         node_modules = self._node_modules or ensure_bull(runtime)
         config = {
@@ -197,6 +202,10 @@ class BullHost:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        return self
+
+    def wait_ready(self) -> BullHost:
+        """Wait for the launched host's "ready"; a host that does not start is killed and reported."""
         try:
             ready = self._ready.result(timeout=self.start_timeout)
         except TimeoutError:
