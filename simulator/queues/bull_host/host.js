@@ -199,11 +199,39 @@ async function command(message) {
   }
 }
 
+async function unblockWorkers() {
+  // Bull's close QUITs each worker's blocking connection, which Redis answers only once the BRPOPLPUSHes queued on it
+  // (one per unit of concurrency) return: Bull gives up after 500 ms and drops the connection. close() has set
+  // queue.closing (getNextJob then fetches no more), so unblocking this host's own blocked connections (CLIENT
+  // UNBLOCK, found by local address) until each has closed ends that wait now.
+  const blocked = [...queues.values()].filter((queue) => queue.bclientInitialized && queue.bclient.blocked
+    && queue.bclient.stream && queue.bclient.stream.localPort);
+  if (!blocked.length) return;
+  const admin = blocked[0].client;
+  const ids = new Map();
+  for (const line of String(await admin.client("list")).split("\n")) {
+    const id = / id=(\d+)/.exec(` ${line}`), addr = / addr=(\S+)/.exec(` ${line}`);
+    if (id && addr) ids.set(addr[1], id[1]);
+  }
+  await Promise.all(blocked.map(async (queue) => {
+    const bclient = queue.bclient;
+    const id = ids.get(`${bclient.stream.localAddress}:${bclient.stream.localPort}`);
+    const open = () => bclient.status === "ready" && admin.status === "ready" && !queue.closed;
+    for (let tries = 0; id && tries < 100 && open(); tries += 1) {
+      if (!Number(await admin.client("unblock", id))) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }));
+}
+
 function closeAll(waitForJobs) {
   // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects;
   // then the journal's writes are flushed (QUIT is answered after every command sent before it).
   if (!closing) {
-    closing = Promise.all([...queues.values()].map((queue) => queue.close(!waitForJobs))).then(async () => {
+    const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs));
+    const unblocked = unblockWorkers().catch((err) => {
+      if (err.message !== "Connection is closed.") console.error(`bull host: unblock at close: ${err.message}`);
+    });
+    closing = Promise.all([...closed, unblocked]).then(async () => {
       await Promise.all([...journalWrites]);
       if (journalClient) await journalClient.quit().catch(() => journalClient.disconnect());
     });
