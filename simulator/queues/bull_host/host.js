@@ -227,7 +227,11 @@ function closeAll(waitForJobs) {
   // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects;
   // then the journal's writes are flushed (QUIT is answered after every command sent before it).
   if (!closing) {
-    const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs));
+    // Bull's close rejects only in its last phase, the disconnect (e.g. EPIPE on a connection Redis has just closed
+    // after QUIT), when its jobs are finished: that is logged, not a failed close.
+    const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs).catch((err) => {
+      console.error(`bull host: queue ${queue.name}: disconnect at close: ${err.message}`);
+    }));
     const unblocked = unblockWorkers().catch((err) => {
       if (err.message !== "Connection is closed.") console.error(`bull host: unblock at close: ${err.message}`);
     });
