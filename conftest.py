@@ -85,6 +85,23 @@ def backend(backend_config: BackendConfig) -> Iterator[Backend]:
     server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_node(request: pytest.FixtureRequest) -> None:
+    """Node and npm `bull` 4 for the simulated app's queues, found or installed once at session start.
+
+    Where they cannot be had (no Node, npm's registry unreachable on a first run), the run stops with that one line.
+    The live preflight runs no simulated app and needs neither.
+    """
+    from simulator.node.runtime import NodeSetupError, ensure_bull, find_node
+
+    if live_mode(request.config):
+        return
+    try:
+        ensure_bull(find_node())
+    except NodeSetupError as error:
+        pytest.exit(str(error), returncode=2)
+
+
 @pytest.fixture(scope="session")
 def isolation(backend: Backend, request: pytest.FixtureRequest) -> Iterator[Isolation]:
     if live_mode(request.config):

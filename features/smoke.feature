@@ -1,7 +1,7 @@
 @smoke
 Feature: Walking skeleton
   The harness stands on a real Redis and a real Postgres, with the app schema applied
-  and BullMQ jobs crossing process boundaries.
+  and Bull 4 jobs crossing process boundaries.
 
   Scenario: The backend is up and the schema from schema.prisma is applied
     Given the scenario's Redis and Postgres

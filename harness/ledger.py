@@ -1,10 +1,18 @@
-"""The job ledger: every BullMQ job whose add succeeded under a prefix, and where each one ended.
+"""The job ledger: every job whose add succeeded under a prefix, and where each one ended (BullMQ and Bull 4).
 
-Source of truth is BullMQ's own events stream `{prefix}:{queue}:events`. BullMQ's add scripts write the job
-hash and the "added" entry in the same Lua script, so an add that succeeded always left an "added" entry (and
-a refused duplicate id left "duplicated"/"deduplicated"). The job's present place is read from the queue's
-lists and sorted sets; a job whose hash is gone is accounted for by its last terminal event (completed,
-failed, removed: retention, `clean`, `Job.remove`). What is neither still in a queue nor ended is lost.
+BullMQ queues: the source of truth is BullMQ's own events stream `{prefix}:{queue}:events`. BullMQ's add scripts
+write the job hash and the "added" entry in the same Lua script, so an add that succeeded always left an "added"
+entry (and a refused duplicate id left "duplicated"/"deduplicated").
+
+Bull 4 queues keep no event stream: the Bull host (simulator/queues/bull_host) journals Bull's events to
+`{prefix}:{queue}:journal`: its "added" before the add is acknowledged, its workers' active/completed/failed/
+stalled, and (from one host per prefix) Bull's global waiting/duplicated, so jobs of other producers (a Node Bull
+process) are in it too. A "failed" ends a job only when Bull will not retry it (`willRetry` 0). Bull's keys are
+the cross-check: every job in one of Bull's lists or sets is accounted, journaled or not.
+
+The job's present place is read from the queue's lists and sorted sets; a job whose hash is gone is accounted for
+by its last terminal event (completed, failed, removed: retention, `clean`, `Job.remove`). What is neither still
+in a queue nor ended is lost.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ import redis
 # Where a job can be while BullMQ still owns it (list or sorted set keys under `{prefix}:{queue}:`).
 UNFINISHED_LISTS = ("wait", "paused", "active")
 UNFINISHED_SETS = ("delayed", "prioritized", "waiting-children")
+BULL_PRIORITY = "priority"  # Bull 4's priority zset: its jobs also sit in wait or paused
 FINISHED_SETS = ("completed", "failed")
 TERMINAL_EVENTS = ("completed", "failed", "removed")
 DUPLICATE_EVENTS = ("duplicated", "deduplicated")
+EVENT_STREAMS = ("events", "journal")  # BullMQ's own stream; the Bull host's journal
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,14 @@ class Ledger:
 
 
 def queues_under(client: redis.Redis, prefix: str) -> list[str]:
-    """Queue names that have an events stream under `prefix`."""
-    head, tail = f"{prefix}:", ":events"
+    """Queue names that have an events stream (BullMQ) or a journal (Bull host) under `prefix`."""
+    head = f"{prefix}:"
     names = set()
-    for raw in client.scan_iter(match=f"{prefix}:*{tail}", count=1000, _type="stream"):
-        key = raw.decode()
-        names.add(key[len(head):-len(tail)])
+    for stream in EVENT_STREAMS:
+        tail = f":{stream}"
+        for raw in client.scan_iter(match=f"{prefix}:*{tail}", count=1000, _type="stream"):
+            key = raw.decode()
+            names.add(key[len(head):-len(tail)])
     return sorted(names)
 
 
@@ -126,12 +138,19 @@ def _places(client: redis.Redis, base: str) -> dict[str, str]:
     return found
 
 
+def _is_terminal(event: dict[str, str]) -> bool:
+    kind = event.get("event", "")
+    # A Bull host's "failed" says whether Bull retries; BullMQ's stream has no such field.
+    return kind in TERMINAL_EVENTS and not (kind == "failed" and event.get("willRetry") == "true")
+
+
 def queue_ledger(client: redis.Redis, prefix: str, queue: str, ledger: Ledger) -> None:
-    """Add the accounts of one queue to `ledger`."""
+    """Add the accounts of one queue to `ledger` (BullMQ's events stream, else the Bull host's journal)."""
     base = f"{prefix}:{queue}:"
-    events_key = f"{base}events"
-    if not client.exists(events_key):
+    events_key = next((f"{base}{stream}" for stream in EVENT_STREAMS if client.exists(f"{base}{stream}")), None)
+    if events_key is None:
         return
+    bull = events_key.endswith(":journal")
     events = _read_events(client, events_key)
     trimmed = _trimmed(client, events_key)
     if trimmed:
@@ -142,13 +161,14 @@ def queue_ledger(client: redis.Redis, prefix: str, queue: str, ledger: Ledger) -
     for event in events:
         kind, job_id = event.get("event", ""), event.get("jobId", "")
         key = f"{queue}/{job_id}"
-        if kind == "added":
-            added.setdefault(job_id, event.get("name", ""))
+        if kind == "added" or (bull and kind == "waiting"):  # Bull's waiting: any producer's job, name unsaid
+            if event.get("name") or job_id not in added:
+                added[job_id] = added.get(job_id) or event.get("name", "")
         elif kind in DUPLICATE_EVENTS:
             ledger.duplicate_adds[key] += 1
         elif kind == "stalled":
             ledger.stalls[key] += 1
-        if kind in TERMINAL_EVENTS:
+        if _is_terminal(event):
             last_terminal[job_id] = kind
         if kind == "completed":
             completions[job_id] += 1
@@ -156,6 +176,9 @@ def queue_ledger(client: redis.Redis, prefix: str, queue: str, ledger: Ledger) -
         if count > 1:
             ledger.repeated_completions[f"{queue}/{job_id}"] = count - 1
     places = _places(client, base)
+    if bull:  # the cross-check: a job Bull holds is accounted for, whether or not the journal saw its add
+        for job_id in places:
+            added.setdefault(job_id, "")
     pipe = client.pipeline(transaction=False)
     ids = list(added)
     for job_id in ids:

@@ -1,4 +1,4 @@
-"""Command line of the simulator (`python -m simulator`): workers as separate processes.
+"""Command line of the simulator (`python -m simulator`): workers as separate processes, on real Bull 4 queues.
 
 Exit codes (recovery_tools.cli): 0 stopped by SIGTERM/SIGINT, 2 bad usage (one line on stderr).
 """
@@ -12,8 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from recovery_tools.cli import ToolError, run, typer_app
-from simulator.queues.bridge import QueueBridge
+from recovery_tools.cli import EXIT_USAGE, ToolError, run, typer_app
 
 PROG = "python -m simulator"
 app = typer_app("simulator", "Run parts of the simulated PO-upload system.")
@@ -26,7 +25,7 @@ def _group() -> None:
     """Simulated PO-upload system."""
 
 
-async def echo_processor(job: Any, token: str) -> dict[str, Any]:
+def echo_processor(job: Any) -> dict[str, Any]:
     """Returns the job's data: proves a job crossed processes without doing app work."""
     return {"echo": job.data, "pid": os.getpid()}
 
@@ -35,7 +34,7 @@ async def echo_processor(job: Any, token: str) -> dict[str, Any]:
 def worker(
     queue: Annotated[list[str], typer.Option(help="Queue to consume (repeat for several).")],
     redis_url: Annotated[str, typer.Option(envvar="REDIS_URL", help="Redis URL.")],
-    prefix: Annotated[str, typer.Option(help="BullMQ key prefix.")] = "bull",
+    prefix: Annotated[str, typer.Option(help="Bull key prefix.")] = "bull",
     processor: Annotated[str, typer.Option(help="Processor: echo, or stages (the workflow's stage code).")] = "echo",
     release: Annotated[str, typer.Option(help="Release whose code the stages run: incident, deploy, healthy, "
                                               "or <release>-without-<bug id>.")] = "healthy",
@@ -47,7 +46,8 @@ def worker(
     clock_scale: Annotated[float, typer.Option(help="Virtual seconds per wall second.")] = 60.0,
     clock_origin: Annotated[float | None, typer.Option(help="Wall time (epoch) of virtual zero.")] = None,
 ) -> None:
-    """Consume queues until SIGTERM or SIGINT; active jobs finish before exit."""
+    """Consume Bull 4 queues (a Node Bull host; npm bull from the harness cache) until SIGTERM or SIGINT; active
+    jobs finish before exit."""
     if processor not in PROCESSORS:
         raise ToolError(f"unknown processor {processor!r}; known: {', '.join(PROCESSORS)}")
     stop = threading.Event()
@@ -57,11 +57,19 @@ def worker(
         _serve_stages(queue, redis_url, prefix, release, fixes, database_url, search_url, search_quota, clock_scale,
                       clock_origin, stop)
         return
-    with QueueBridge(redis_url, prefix) as bridge:
-        for name in queue:
-            bridge.start_worker(name, echo_processor)
-        typer.echo(f"worker ready queue={','.join(queue)} prefix={prefix}", err=True)
-        stop.wait()
+    from simulator.node.runtime import NodeSetupError
+    from simulator.queues.bull_host import BullHost, BullHostError
+
+    try:
+        host = BullHost(redis_url, prefix, dict.fromkeys(queue, 1), echo_processor).start()
+    except (NodeSetupError, BullHostError) as error:
+        raise ToolError(str(error), EXIT_USAGE) from None
+    try:
+        typer.echo(f"worker ready queue={','.join(queue)} prefix={prefix} bull={host.versions.get('bull')}", err=True)
+        while not stop.wait(0.1) and host.alive:
+            pass
+    finally:
+        host.close()
 
 
 def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: str, fixes: str | None,
@@ -93,7 +101,13 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
         def ready() -> None:
             typer.echo(f"worker ready queue={','.join(queues)} prefix={prefix} release={chosen.name}", err=True)
 
-        serve(config, clock, logs, queues, stop.is_set, ready)
+        from simulator.node.runtime import NodeSetupError
+        from simulator.queues.bull_host import BullHostError
+
+        try:
+            serve(config, clock, logs, queues, stop.is_set, ready)
+        except (NodeSetupError, BullHostError) as error:
+            raise ToolError(str(error), EXIT_USAGE) from None
 
 
 def main() -> None:

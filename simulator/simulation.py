@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import time
@@ -24,7 +25,8 @@ from simulator.observe.metrics import MetricsSampler
 from simulator.po.fake import fake_po
 from simulator.po.upload import UploadResult, ensure_merchant, upload_po
 from simulator.queues import operator
-from simulator.queues.bridge import QueueBridge
+from simulator.queues.app_queues import AppQueues
+from simulator.queues.bull_host import BullSettings
 from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY, Release
 from simulator.services.image_search import FakeImageSearch
@@ -63,11 +65,13 @@ class Simulation:
         worker_mode: WorkerMode = "inprocess",
         search_quota_per_minute: int = 100,
         sample_every_seconds: float = 15.0,
+        bull_settings: BullSettings | None = None,
     ) -> None:
         self.env = env
         self.seed = seed
         self.worker_mode: WorkerMode = worker_mode
         self.search_quota_per_minute = search_quota_per_minute
+        self.bull_settings = bull_settings  # Bull's lock and stalled check of in-process workers (default Bull's)
         self.clock = ScaledClock(time_scale)
         self.merchant_id, self.merchant_token = MERCHANT_ID, MERCHANT_TOKEN
         self._uploads = 0
@@ -83,7 +87,8 @@ class Simulation:
             self._review_api = ImageReviewApi(env.database_url, logs=self.logs.child("review-api"))
             self.review_api_url = self._review_api.start()
             stack.callback(self._review_api.stop)
-            self._bridge = stack.enter_context(QueueBridge(env.redis_url, env.prefix))
+            # The producer host starts (Node, bull, the queues' connections) while the rest is set up.
+            self.queues = stack.enter_context(AppQueues(env.redis_url, env.prefix, wait=False))
             self.metrics = stack.enter_context(
                 MetricsSampler(env.redis_url, env.prefix, env.database_url, self.logs, QUEUE_NAMES))
             self._api = PrismaClient(env.database_url, connection_limit=2, application_name="po-app-api")
@@ -92,6 +97,7 @@ class Simulation:
                                                                   self.merchant_token))
             self.release = release
             self._deployment = self._deployment_of(release)
+            self.queues.ready()
             stack.callback(lambda: self._deployment.close())  # the deployment live at close time
             self.metrics.start(self.clock, every=sample_every_seconds)
             self.logs.info("simulation started", release=release.name, worker_mode=worker_mode)
@@ -168,7 +174,7 @@ class Simulation:
     def _deployment_of(self, release: Release) -> Deployment:
         config = AppConfig(self.env.redis_url, self.env.prefix, self.env.database_url, self.search_url, release,
                            self.search_quota_per_minute)
-        return Deployment(config, self.clock, self.logs, self._bridge, self.worker_mode)
+        return Deployment(config, self.clock, self.logs, self.queues, self.worker_mode, self.bull_settings)
 
     def deploy(self, release: Release) -> None:
         """The Vercel deploy of `release`: build, Prisma client generation, live after ~2 virtual minutes.
@@ -207,11 +213,11 @@ class Simulation:
 
     def pause(self) -> None:
         """Pause every registered queue and set the cron pause switch, with the code of `manage-queues pause`."""
-        self._bridge.call(operator.pause(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
+        asyncio.run(operator.pause(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
 
     def resume(self) -> None:
         """Resume every registered queue and clear the cron pause switch, as `manage-queues resume` does."""
-        self._bridge.call(operator.resume(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
+        asyncio.run(operator.resume(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
 
     # -- reading the state -----------------------------------------------------------------------
 
@@ -246,26 +252,25 @@ class Simulation:
             return error.code, json.loads(body) if body else None
 
     def job_counts(self, *extra_queues: str) -> dict[str, dict[str, int]]:
-        """BullMQ job counts per registered queue (and per queue of `extra_queues`)."""
-        return {name: self._bridge.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
+        """Bull's job counts per registered queue (and per queue of `extra_queues`)."""
+        return {name: self.queues.counts(name) for name in (*QUEUE_NAMES, *extra_queues)}
 
     def paused_queues(self) -> list[str]:
-        """The registered queues BullMQ reports paused."""
-        return [name for name in QUEUE_NAMES if self._bridge.call(self._bridge.queue(name).isPaused())]
+        """The registered queues Bull reports paused (its isPaused())."""
+        return [name for name in QUEUE_NAMES if self.queues.is_paused(name)]
 
     def pending_job_ids(self, states: Iterable[str] = PENDING_STATES) -> dict[str, set[str]]:
         """Ids of the jobs in `states` (default: those yet to run), per registered queue."""
         wanted = list(states)
-        return {name: {str(job.id) for job in self._bridge.call(self._bridge.queue(name).getJobs(wanted))}
-                for name in QUEUE_NAMES}
+        return {name: self.queues.job_ids(name, wanted) for name in QUEUE_NAMES}
 
     def job_state(self, queue: str, job_id: str) -> str:
-        """BullMQ's state of one job: completed, failed, waiting, active, delayed, ... or unknown (no such job)."""
-        return self._bridge.job_state(queue, job_id)
+        """Bull's state of one job: completed, failed, waiting, paused, active, delayed, or unknown (no such job)."""
+        return self.queues.job_state(queue, job_id)
 
     def job_exists(self, queue: str, job_id: str) -> bool:
-        """True while BullMQ still holds the job's record."""
-        return self._bridge.job(queue, job_id) is not None
+        """True while Bull still holds the job's record."""
+        return self.queues.job_state(queue, job_id) != "unknown"
 
     @property
     def search_requests(self) -> int:

@@ -15,7 +15,8 @@ from pytest_bdd import given, parsers, then, when
 
 from harness.isolation import ScenarioEnv
 from recovery_tools.prisma_schema import read_prisma_schema
-from simulator.queues.bridge import QueueBridge
+from simulator.queues.app_queues import AppQueues
+from simulator.queues.bull_host import JobSpec
 from simulator.schema import prisma_schema_path
 
 
@@ -38,8 +39,9 @@ def schema_applied(env: ScenarioEnv) -> None:
 
 
 @pytest.fixture
-def bridge(scenario: ScenarioEnv) -> Iterator[QueueBridge]:
-    with QueueBridge(scenario.redis_url, scenario.prefix) as queues:
+def bridge(scenario: ScenarioEnv) -> Iterator[AppQueues]:
+    """The app's Bull queues (a producer-only Bull host) on the scenario's Redis."""
+    with AppQueues(scenario.redis_url, scenario.prefix) as queues:
         yield queues
 
 
@@ -54,12 +56,12 @@ def worker_process(env: ScenarioEnv, queue: str) -> Iterator[subprocess.Popen[by
 
 
 @when(parsers.parse('a job is added to the "{queue}" queue'), target_fixture="added_job")
-def add_job(bridge: QueueBridge, queue: str) -> tuple[str, str]:
-    return queue, bridge.add(queue, "smoke", {"from_pid": os.getpid()})
+def add_job(bridge: AppQueues, queue: str) -> tuple[str, str]:
+    return queue, bridge.add(queue, JobSpec("smoke", {"from_pid": os.getpid()}))
 
 
 @then(parsers.parse("the job completes within {seconds:d} seconds"), target_fixture="finished_job")
-def job_completes(bridge: QueueBridge, added_job: tuple[str, str], seconds: int) -> dict[str, object]:
+def job_completes(bridge: AppQueues, added_job: tuple[str, str], seconds: int) -> dict[str, object]:
     queue, job_id = added_job
     deadline = time.monotonic() + seconds
     state = bridge.job_state(queue, job_id)
@@ -68,9 +70,7 @@ def job_completes(bridge: QueueBridge, added_job: tuple[str, str], seconds: int)
         time.sleep(0.05)
         state = bridge.job_state(queue, job_id)
     assert state == "completed", f"job {job_id} on {queue} is {state!r} after {seconds}s"
-    job = bridge.job(queue, job_id)
-    assert job is not None
-    return dict(job.returnvalue)
+    return dict(bridge.host.job(queue, job_id)["returnvalue"])
 
 
 @then("the worker that processed it ran in another process")

@@ -18,9 +18,11 @@ TINY = ["--jobs", "200", "--pos", "4", "--rounds", "2", "--hours", "0.2", "--sca
 FIGURES = {
     "embedded_cold_start_s", "embedded_stop_s",
     "bullmq_add_per_s", "bullmq_add_bulk_per_s", "bullmq_noop_c1_per_s", "bullmq_noop_per_s",
+    "bull_noop_c1_per_s", "bull_noop_per_s", "bull_host_c1_per_s", "bull_host_per_s",
     "isolation_template_s", "isolation_clone_ms", "isolation_destroy_ms", "isolation_create_tight_ms",
     "isolation_create_ms", "isolation_create_max_ms", "isolation_cycle_ms",
-    *(f"workflow_p{n}_{what}" for n in (0, 1, 2) for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling")),
+    *(f"workflow_p{n}_{what}" for n in (0, 1, 2)
+      for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling", "ratio_to_bullmq")),
     "workflow_scaling_2_vs_1",
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
     "features_n1_s", "features_n2_s", "features_speedup",
@@ -46,7 +48,8 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
     for key, figure in figures.items():
         assert figure["value"] >= 0, key
     # Every measurement really did work: throughput and times are positive, the POs of each run finished.
-    for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
+    for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "bull_noop_per_s", "bull_host_per_s",
+                "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
                 "scan_files_per_s", "scan_tool_startup_ms",
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
@@ -65,7 +68,7 @@ def test_features_none_measures_all_but_the_gate(backend_config: BackendConfig, 
     figures = json.loads(out.read_text())["figures"]
     gate = {"features_n1_s", "features_n2_s", "features_speedup"}
     assert not gate & set(figures)
-    assert {"bullmq_noop_per_s", "workflow_p1_jobs_per_s", "compression_hours_per_s"} <= set(figures)
+    assert {"bullmq_noop_per_s", "bull_noop_per_s", "workflow_p1_jobs_per_s", "compression_hours_per_s"} <= set(figures)
     assert "gate: skipped" in completed.stderr
 
 

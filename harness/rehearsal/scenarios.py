@@ -134,6 +134,7 @@ class Rehearsal:
     def start(self, release: Release, search_quota_per_minute: int = 100) -> Simulation:
         self._sim = Simulation(self.env, release=release, seed=self.options.seed, time_scale=self.options.time_scale,
                                search_quota_per_minute=search_quota_per_minute)
+        self.journal.versions.update(self._sim.queues.versions)  # the app's queues: "node" and npm "bull" 4.x.y
         self.journal.deployed(release.name, sorted(release.fixes), self.plan, self.sim.clock.now(), "initial")
         self.progress.watch(self._state)
         return self._sim

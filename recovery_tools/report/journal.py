@@ -29,7 +29,11 @@ def wall_iso(epoch: float) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages a rehearsal runs on."""
+    """Versions of Python and of the Python packages a rehearsal runs on.
+
+    The caller adds what runs outside Python: the servers' versions and, for the simulated app, the Node and npm
+    `bull` versions its queue host reports (keys "node" and "bull").
+    """
     versions = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:

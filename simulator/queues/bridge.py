@@ -1,7 +1,7 @@
-"""A synchronous facade over the asyncio-only `bullmq` package.
+"""A synchronous facade over the asyncio-only `bullmq` package, for tests of the tools and the ledger on BullMQ queues.
 
-One event loop runs in a daemon thread; steps, tools and the simulator call plain methods
-that submit coroutines to it. Each worker gets its own (blocking) connection from bullmq.
+The simulated app itself runs on Bull 4 (bull_host); this is not its driver. One event loop runs in a daemon
+thread; callers use plain methods that submit coroutines to it. Each worker gets its own (blocking) connection.
 """
 
 from __future__ import annotations

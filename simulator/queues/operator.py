@@ -1,4 +1,9 @@
-"""The checklist's pause and resume run in-process with the manage-queues tool's own code (its one call site here)."""
+"""The checklist's pause and resume run in-process with the manage-queues tool's own code (its one call site here).
+
+The library is told from Redis as the tool tells it; where Redis cannot tell (a queue whose Bull workers left only
+`stalled-check` and `id`), the app's config file says Bull (`library` in simulator/recovery-harness.toml), as it
+does for the tool run as a subprocess.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,15 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
+from recovery_tools.config import load_config
 from recovery_tools.manage_queues import control, cron_switch, library
 from recovery_tools.manage_queues.handles import Queues
-from simulator.queues.registry import QUEUE_LIBRARY
+from simulator.schema import tool_config_path
+
+
+def configured_library() -> str | None:
+    """The `library` of the simulated app's config file ("bull")."""
+    return load_config(tool_config_path()).library
 
 
 async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
@@ -17,7 +28,7 @@ async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     try:
         await cron_switch.pause_cron(client, prefix)
         queues = Queues(client, prefix)
-        libraries = await library.detect(client, prefix, list(names), None, QUEUE_LIBRARY)
+        libraries = await library.detect(client, prefix, list(names), None, configured_library())
         for name in names:
             await control.pause_queue(queues, name, libraries[name])
     finally:
@@ -29,7 +40,7 @@ async def resume(redis_url: str, prefix: str, names: Sequence[str]) -> None:
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)  # as the tool connects: text replies
     try:
         queues = Queues(client, prefix)
-        libraries = await library.detect(client, prefix, list(names), None, QUEUE_LIBRARY)
+        libraries = await library.detect(client, prefix, list(names), None, configured_library())
         for name in names:
             await control.resume_queue(queues, name, libraries[name])
         await cron_switch.resume_cron(client, prefix)

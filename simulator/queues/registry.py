@@ -5,7 +5,7 @@ from __future__ import annotations
 # The cron pause switch is the tool's: `manage-queues pause` sets it and the simulated cron honours it.
 from recovery_tools.manage_queues.cron_switch import cron_pause_key
 
-__all__ = ["DEFAULT_PREFIX", "QUEUE_LIBRARY", "QUEUE_NAMES", "STAGE_QUEUES", "cron_pause_key", "is_registered"]
+__all__ = ["DEFAULT_PREFIX", "QUEUE_NAMES", "STAGE_QUEUES", "cron_pause_key", "is_registered"]
 
 # The workflow's queues, in the order a workflow moves through them (the app's WORKFLOW_STAGES).
 STAGE_QUEUES: tuple[str, ...] = (
@@ -28,9 +28,6 @@ QUEUE_NAMES: tuple[str, ...] = (
 )
 
 DEFAULT_PREFIX = "bull"
-
-# The queue library the simulated app runs on, for the tool code it pauses with where Redis alone cannot tell.
-QUEUE_LIBRARY = "bullmq"
 
 
 def is_registered(name: str) -> bool:

@@ -10,10 +10,11 @@ from simulator.clock import ScaledClock
 from simulator.cron import Cron, RunLimit
 from simulator.db.client import PrismaClient
 from simulator.observe.logs import LogSink
-from simulator.queues.bridge import QueueBridge
+from simulator.queues.app_queues import AppQueues
+from simulator.queues.bull_host import BullSettings
 from simulator.workflow.context import App, AppConfig
 from simulator.workflow.stages import FIRST_STAGE, QUEUE_OF, WORKER_QUEUES, job_id, job_options
-from simulator.workflow.workers import InProcessWorkers, WorkerProcess
+from simulator.workflow.workers import StageWorkers, WorkerProcess, job_spec
 
 WorkerMode = Literal["inprocess", "process"]
 WORKER_MODES: tuple[str, ...] = ("inprocess", "process")
@@ -22,19 +23,20 @@ WORKER_MODES: tuple[str, ...] = ("inprocess", "process")
 class Deployment:
     """The release's code running: workers on every stage queue, and a cron (started by start_cron())."""
 
-    def __init__(self, config: AppConfig, clock: ScaledClock, logs: LogSink, bridge: QueueBridge,
-                 mode: WorkerMode = "inprocess") -> None:
+    def __init__(self, config: AppConfig, clock: ScaledClock, logs: LogSink, queues: AppQueues,
+                 mode: WorkerMode = "inprocess", bull_settings: BullSettings | None = None) -> None:
         if mode not in WORKER_MODES:
             raise ValueError(f"worker_mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
         self.config = config
         self.release = config.release
         self.clock = clock
         self.logs = logs
-        self._bridge = bridge
-        self.workers: InProcessWorkers | WorkerProcess
+        self._queues = queues
+        self.workers: StageWorkers | WorkerProcess
         with ExitStack() as stack:  # a part that fails closes the ones started before it
             if mode == "inprocess":
-                self.workers = InProcessWorkers(App(config, clock, logs.child(f"app:{self.release.name}")), bridge)
+                self.workers = StageWorkers(App(config, clock, logs.child(f"app:{self.release.name}")),
+                                            settings=bull_settings)
             else:
                 self.workers = WorkerProcess(config, clock)
             stack.callback(self.workers.close)
@@ -60,11 +62,11 @@ class Deployment:
 
     def _enqueue(self, workflow_id: str, dedupe: bool) -> None:
         opts = job_options(self.clock, dedupe_id=job_id(workflow_id, FIRST_STAGE) if dedupe else None)
-        self._bridge.add(QUEUE_OF[FIRST_STAGE], FIRST_STAGE, {"workflowId": workflow_id}, opts)
+        self._queues.add(QUEUE_OF[FIRST_STAGE], job_spec(FIRST_STAGE, {"workflowId": workflow_id}, opts))
 
     def check_queues(self) -> list[str]:
-        """The fixed release's check: every registered queue has a worker; the missing ones are logged."""
-        consumed = {name for name in WORKER_QUEUES if self._bridge.call(self._bridge.queue(name).get_workers())}
+        """The fixed release's check: every registered queue has a Bull worker; the missing ones are logged."""
+        consumed = {name for name in WORKER_QUEUES if self._queues.workers(name)}
         missing = temporary_queue.missing_queues(consumed)
         for name in missing:
             self.logs.error("registered queue has no worker", queue=name)

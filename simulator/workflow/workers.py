@@ -1,22 +1,20 @@
-"""BullMQ workers for every stage queue: in the calling process (on a QueueBridge loop) or as a subprocess."""
+"""The stage workers of a deployment on real Bull 4 queues: a Bull host (Node) serving the Python stage bodies,
+in the calling process or in a `python -m simulator worker` subprocess."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from typing import Any
-
-from bullmq import Job, Queue, Worker
 
 from simulator.bugs import connection_hygiene
 from simulator.clock import Clock, ScaledClock
-from simulator.queues.bridge import QueueBridge
+from simulator.queues.bull_host import BullHost, BullJob, BullSettings, JobSpec
 from simulator.workflow.context import App, AppConfig
 from simulator.workflow.processors import run_stage
 from simulator.workflow.stages import QUEUE_OF, WORKER_QUEUES, job_id, job_options, next_stage
@@ -26,91 +24,71 @@ from simulator.workflow.stages import QUEUE_OF, WORKER_QUEUES, job_id, job_optio
 CONCURRENCY = connection_hygiene.CONNECTION_LIMIT
 
 
-class Producer:
-    """Adds stage jobs from inside the bridge's event loop (QueueBridge.add would wait on its own loop)."""
-
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        self._opts = {"connection": redis_url, "prefix": prefix}
-        self._queues: dict[str, Queue] = {}
-
-    async def add(self, queue: str, name: str, data: dict[str, Any], opts: dict[str, Any]) -> str:
-        if queue not in self._queues:
-            self._queues[queue] = Queue(queue, self._opts)
-        job = await self._queues[queue].add(name, data, opts)
-        return str(job.id)
-
-    async def close(self) -> None:
-        for queue in self._queues.values():
-            await queue.close()
-        self._queues.clear()
+def job_spec(name: str, data: dict[str, Any], opts: Mapping[str, Any]) -> JobSpec:
+    """A Bull job from the workflow's job options (stages.job_options: attempts, backoff, jobId; real ms)."""
+    return JobSpec(name, data, attempts=opts.get("attempts"), backoff=opts.get("backoff"), delay=opts.get("delay"),
+                   job_id=opts.get("jobId"))
 
 
-def make_processor(app: App, producer: Producer) -> Callable[[Job, str], Awaitable[dict[str, Any]]]:
-    """The BullMQ processor of every stage queue: run the stage in the app's executor, then enqueue the next."""
+class StageWorkers:
+    """One Bull host whose workers consume `queues` (default every worker queue) with the app's stage bodies.
 
-    async def process(job: Job, token: str) -> dict[str, Any]:
+    Bull hands a job to `handle` on one of the host's threads; the body runs in the app's executor (at most its
+    connection limit at once), then the next stage's job is added through the same host. An exception fails the
+    job with its message, and Bull retries it with the job's backoff.
+    """
+
+    def __init__(self, app: App, queues: list[str] | None = None, settings: BullSettings | None = None) -> None:
+        self.app = app
+        consumed = list(queues) if queues is not None else list(WORKER_QUEUES)
+        self.host = BullHost(app.config.redis_url, app.config.prefix, dict.fromkeys(consumed, CONCURRENCY),
+                             self.handle, settings=settings)
+        try:
+            self.host.start()
+        except BaseException:
+            app.close()
+            raise
+
+    def handle(self, job: BullJob) -> dict[str, Any]:
         stage = job.name  # stage jobs are named after their stage
-        attempt = int(job.attemptsMade) + 1
-        final = attempt >= int(job.opts.get("attempts") or 1)
-        loop = asyncio.get_running_loop()
+        attempt = job.attempts_made + 1
+        final = attempt >= job.attempts
         data = dict(job.data)
-        result = await loop.run_in_executor(app.executor, run_stage, app, stage, data, attempt, final)
+        result = self.app.executor.submit(run_stage, self.app, stage, data, attempt, final).result()
         following = next_stage(stage)
         if result is not None and following is not None:
-            workflow_id = str(data["workflowId"])
-            opts = job_options(app.clock, dedupe_id=job_id(workflow_id, following))
+            opts = job_options(self.app.clock, dedupe_id=job_id(str(data["workflowId"]), following))
             # addJob through the temporary-queue seam: None when the job went to a temporary queue elsewhere.
-            queue = await loop.run_in_executor(app.executor, app.route, QUEUE_OF[following], following, result, opts)
+            queue = self.app.route(QUEUE_OF[following], following, result, opts)
             if queue is not None:
-                await producer.add(queue, following, result, opts)
+                self.host.add(queue, job_spec(following, result, opts))
         return {"workflowId": data.get("workflowId"), "stage": stage, "pid": os.getpid()}
 
-    return process
-
-
-class InProcessWorkers:
-    """One BullMQ worker per stage queue in this process, sharing one app instance."""
-
-    def __init__(self, app: App, bridge: QueueBridge) -> None:
-        self.app = app
-        self._bridge = bridge
-        self._producer = Producer(app.config.redis_url, app.config.prefix)
-        processor = make_processor(app, self._producer)
-        self._workers: list[Worker] = [
-            bridge.start_worker(queue, processor, concurrency=CONCURRENCY) for queue in WORKER_QUEUES
-        ]
-
     def close(self) -> None:
-        """Graceful: each worker stops taking jobs and finishes the active ones; then the app closes."""
-        for worker in self._workers:
-            self._bridge.call(worker.close(), timeout=120)
-        self._bridge.call(self._producer.close())
-        self._workers.clear()
-        self.app.close()
+        """Graceful: Bull stops taking jobs and lets the active ones finish; then the app closes."""
+        try:
+            self.host.close(timeout=120)
+        finally:
+            self.app.close()
 
 
 def serve(config: AppConfig, clock: Clock, logs: Any, queues: list[str], stop: Callable[[], bool],
           on_ready: Callable[[], None] = lambda: None) -> None:
-    """A worker process's main loop: workers on `queues` until `stop()` is true, then a graceful close."""
-    with QueueBridge(config.redis_url, config.prefix) as bridge:
-        app = App(config, clock, logs)
-        producer = Producer(config.redis_url, config.prefix)
-        processor = make_processor(app, producer)
-        workers = [bridge.start_worker(queue, processor, concurrency=CONCURRENCY) for queue in queues]
-        logs.info("worker process ready", queues=queues, release=config.release.name)
+    """A worker process's main loop: Bull workers on `queues` until `stop()` is true, then a graceful close."""
+    workers = StageWorkers(App(config, clock, logs), queues)
+    try:
+        logs.info("worker process ready", queues=queues, release=config.release.name, bull=workers.host.versions)
         on_ready()
-        while not stop():
+        while not stop() and workers.host.alive:
             time.sleep(0.05)
-        for worker in workers:
-            bridge.call(worker.close(), timeout=120)
-        bridge.call(producer.close())
-        app.close()
+    finally:
+        workers.close()
 
 
 class WorkerProcess:
     """`python -m simulator worker --processor stages` for every stage queue, as a separate OS process."""
 
-    def __init__(self, config: AppConfig, clock: ScaledClock, ready_timeout: float = 30.0) -> None:
+    def __init__(self, config: AppConfig, clock: ScaledClock, ready_timeout: float = 60.0) -> None:
         command = [
             sys.executable, "-m", "simulator", "worker", "--processor", "stages",
             "--redis-url", config.redis_url, "--prefix", config.prefix,
@@ -143,7 +121,7 @@ class WorkerProcess:
                 self._ready.set()
 
     def close(self, timeout: float = 120.0) -> None:
-        """SIGTERM: the process finishes its active jobs, then exits."""
+        """SIGTERM: the process lets Bull finish its active jobs, then exits."""
         if self.process.poll() is None:
             self.process.terminate()
         try:

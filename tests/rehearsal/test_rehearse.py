@@ -44,6 +44,8 @@ def test_incident_recovers_and_writes_journal_and_report(incident_run: Run, back
     assert all(step["wall_finished"] >= step["wall_started"] for step in journal["steps"])
     assert {"seed": 5, "pos": 3, "duration_seconds": 1200.0}.items() <= journal["options"].items()
     assert "bullmq" in journal["versions"] and "postgres server" in journal["versions"]
+    # The app's queues run on Node's npm bull 4 (what the Bull host reported), not on the Python bullmq package.
+    assert journal["versions"]["bull"].startswith("4.") and journal["versions"]["node"].startswith("v")
     assert len(journal["criteria"]) == 8 and all(c["holds"] for c in journal["criteria"])
     assert journal["criteria"][-1]["id"] == "no-job-lost", "the harness's own line follows the checklist's seven"
     assert steps["resume"]["evidence"]["no_job_lost"] == "holds"

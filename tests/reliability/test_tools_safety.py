@@ -17,7 +17,9 @@ import redis
 from psycopg import sql
 
 from harness.isolation import ScenarioEnv, delete_prefix
+from simulator.queues.app_queues import AppQueues
 from simulator.queues.bridge import QueueBridge
+from simulator.queues.bull_host import JobSpec
 from simulator.queues.registry import QUEUE_NAMES
 
 PASSWORD = "s3cret-" + secrets.token_hex(6)
@@ -104,9 +106,10 @@ LEAST = ("+@read", "+@write", "+@scripting", "+@connection", "+info", "-@dangero
 def test_manage_queues_works_with_an_acl_user_limited_to_the_prefix(scenario: ScenarioEnv,
                                                                     acl_user: tuple[str, redis.Redis]) -> None:
     user, admin = acl_user
-    grant(admin, user, scenario.prefix, *LEAST)
-    with QueueBridge(scenario.redis_url, scenario.prefix) as bridge:
-        bridge.add(QUEUE_NAMES[0], "job", {})
+    # The app's queues are Bull 4: Bull's pause and resume publish their event on the queue's channel, as Bull does.
+    grant(admin, user, scenario.prefix, *LEAST, "+publish", f"&{scenario.prefix}:*")
+    with AppQueues(scenario.redis_url, scenario.prefix) as queues:
+        queues.add(QUEUE_NAMES[0], JobSpec("job"))
     url = with_user(scenario.redis_url, user, PASSWORD)
     for command in (["pause"], ["status", "--expect", "paused"], ["resume"], ["status", "--expect", "running"],
                     ["clean", "--grace", "0s"], ["list"]):

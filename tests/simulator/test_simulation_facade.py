@@ -23,8 +23,8 @@ from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from tests.waiting import wait_until
 
-# Threads the simulation's parts run (the HTTP servers, the bullmq loop, the metrics sampler).
-PART_THREADS = {"fake-image-search", "image-review-api", "bullmq-loop", "metrics-sampler"}
+# Threads the simulation's parts run (the HTTP servers, the Bull hosts' readers, the metrics sampler).
+PART_THREADS = {"fake-image-search", "image-review-api", "bull-host-out", "bull-host-err", "metrics-sampler"}
 
 
 def part_threads() -> list[str]:
@@ -57,7 +57,7 @@ def test_a_database_that_does_not_exist_fails_the_constructor_and_stops_the_serv
     before_threads, before_fds = part_threads(), open_fds()
     missing = replace(scenario, database_url=other_database(scenario.database_url, "no_such_database"))
     with pytest.raises(PrismaError, match="no_such_database"):
-        Simulation(missing, release=HEALTHY)  # the search and review servers and the bullmq loop start first
+        Simulation(missing, release=HEALTHY)  # the search and review servers and the Bull host start first
     assert part_threads() == before_threads
     assert open_fds() - before_fds == set(), "a socket or the loop's selector of a started part is still open"
 

@@ -20,6 +20,7 @@ import redis
 
 from harness.isolation import ScenarioEnv, delete_prefix
 from simulator.queues.bridge import QueueBridge
+from simulator.schema import tool_config_path
 from tests.waiting import wait_until
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -62,6 +63,21 @@ def mq(scenario: ScenarioEnv) -> Callable[..., ToolResult]:
 
     def run(*args: str, **kwargs: Any) -> ToolResult:
         return run_tool(*args, "--redis-url", scenario.redis_url, "--prefix", scenario.prefix, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def mq_without_library(scenario: ScenarioEnv, tmp_path: Path) -> Callable[..., ToolResult]:
+    """Like `mq`, with the simulated app's config minus its `library = "bull"`: the tool decides from Redis alone."""
+    config = tmp_path / "no-library" / "recovery-harness.toml"
+    config.parent.mkdir()
+    lines = tool_config_path().read_text().splitlines()
+    config.write_text("\n".join(line for line in lines if not line.startswith("library")) + "\n")
+
+    def run(*args: str, **kwargs: Any) -> ToolResult:
+        return run_tool(*args, "--config", str(config), "--redis-url", scenario.redis_url, "--prefix",
+                        scenario.prefix, **kwargs)
 
     return run
 

@@ -177,8 +177,10 @@ def test_no_job_is_lost_across_pause_clean_and_resume(
 
 
 def test_pause_and_resume_set_and_clear_the_cron_switch(
-    mq: Callable[..., Any], raw_redis: redis.Redis, scenario: ScenarioEnv
+    mq_without_library: Callable[..., Any], raw_redis: redis.Redis, scenario: ScenarioEnv
 ) -> None:
+    # Queues without keys, and no library configured: paused both ways, running again when meta.paused goes.
+    mq = mq_without_library
     key = cron_pause_key(scenario.prefix)
     paused = mq("pause", "--json")
     assert paused.returncode == 0, paused.stderr

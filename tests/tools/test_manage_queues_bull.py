@@ -140,8 +140,10 @@ def test_bull_dry_run_lists_exactly_what_clean_removes_for_every_state(
 
 @pytest.mark.jobs_left("queues are refused or paused, never processed")
 def test_a_queue_whose_keys_do_not_tell_the_library_is_refused_in_one_line(
-    mq: Callable[..., Any], raw_redis: redis.Redis, scenario: ScenarioEnv, tmp_path: Any
+    mq_without_library: Callable[..., Any], mq: Callable[..., Any], raw_redis: redis.Redis,
+    scenario: ScenarioEnv, tmp_path: Any
 ) -> None:
+    with_config, mq = mq, mq_without_library  # no `library` in the config: nothing but Redis says which
     keys = f"{scenario.prefix}:{QUEUE}"
     # A Bull-shaped job (opts.timestamp) in wait, and a BullMQ events stream: two libraries' signs at once.
     raw_redis.hset(f"{keys}:1", mapping={"name": "__default__", "data": "{}", "timestamp": now_ms(),
@@ -163,7 +165,7 @@ def test_a_queue_whose_keys_do_not_tell_the_library_is_refused_in_one_line(
     assert raw_redis.llen(f"{keys}:paused") == 1 and raw_redis.exists(f"{keys}:meta-paused") == 1
     config = tmp_path / "recovery-harness.toml"
     config.write_text(f'library = "bull"\nqueues = ["{QUEUE}"]\n')
-    status = row(mq("status", "--config", str(config), "--json", "--expect", "paused"))
+    status = row(with_config("status", "--config", str(config), "--json", "--expect", "paused"))
     assert (status["library"], status["library_source"]) == ("bull", "config")
 
     # A flag that contradicts what Redis clearly shows is refused too.

@@ -6,19 +6,27 @@ Python -> Node (stdin):
     {"op": "add", "id": n, "queue": q, "name": job name, "data": {...}, "opts": {attempts, backoff, delay, jobId}}
     {"op": "addBulk", "id": n, "queue": q, "jobs": [{"name", "data", "opts"}, ...]}
     {"op": "pause" | "resume" | "counts", "id": n, "queue": q}      Bull's global pause/resume; job counts
+    {"op": "jobs", "id": n, "queue": q, "states": [...]}  {"op": "state", "id": n, "queue": q, "jobId": j}
+    {"op": "workers", "id": n, "queue": q}                          Bull's getWorkers (any process's)
     {"op": "ping", "id": n}       {"op": "close", "id": n}          close: finish active jobs, disconnect, exit 0
     {"op": "result", "request": r, "ok": true, "value": json}       the answer to job request r
     {"op": "result", "request": r, "ok": false, "error": {"name", "message", "stack"}}
 Node -> Python (stdout):
     {"type": "ready", "queues": [...], "versions": {"node": "v20.x", "bull": "4.x.y"}}
     {"type": "reply", "id": n, "ok": true, ...result}  or  {"type": "reply", "id": n, "ok": false, "error": text}
-        add -> "jobId"; addBulk -> "jobIds"; counts -> "counts", "paused"
+        add -> "jobId"; addBulk -> "jobIds"; counts -> "counts", "paused"; jobs -> "jobIds"; state -> "state"
+        (Bull's, or "unknown"); workers -> "workers" (a count)
     {"type": "job", "request": r, "queue", "jobId", "name", "data", "attemptsMade", "attempts", "timestamp"}
     {"type": "event", "event": e, "queue", "at": epoch ms, ...} with e one of
         added (this host's add returned: jobId, name, delay), waiting (any producer's job reached wait: jobId),
         duplicated (an add, by any producer, named an existing jobId and added nothing: jobId),
         active / completed / stalled (this host's workers: jobId, name, attemptsMade, attempts),
         failed (also failedReason, willRetry, stalledOut), paused / resumed (Bull's global), error (message)
+
+Journal: with `journal=True` the host also writes its job events to the Redis stream `<prefix>:<queue>:journal`
+(fields event, at, pid, jobId, name, attemptsMade, willRetry, stalledOut, delay), an add's "added" before the add
+is acknowledged; with `journal_global=True` the global events too (one host per prefix should: every host hears
+them). It is what harness/ledger.py reads for Bull queues, which keep no event stream of their own.
 
 Timing: Bull's lock on a job is renewed by Node's timer every lockRenewTime while the Python body runs, so a
 body may run as long as it likes; a job stalls only when the host (Node) stops. Lock duration and stalled
@@ -141,6 +149,8 @@ class BullHost:
         node_modules: Path | None = None,
         start_timeout: float = 60.0,
         call_timeout: float = 30.0,
+        journal: bool = True,
+        journal_global: bool = False,
     ) -> None:
         self.redis_url = redis_url
         self.prefix = prefix
@@ -150,6 +160,7 @@ class BullHost:
         self.on_event = on_event
         self.start_timeout = start_timeout
         self.call_timeout = call_timeout
+        self.journal = {"global": journal_global} if journal else None
         self._runtime = runtime
         self._node_modules = node_modules
         self._pool = ThreadPoolExecutor(
@@ -171,10 +182,16 @@ class BullHost:
     # --- life cycle -------------------------------------------------------------------------------------
 
     def start(self) -> BullHost:
+        """Launch the host and wait until its queues and workers are ready."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> BullHost:
+        """Start the Node process without waiting for it (wait_ready() does): hosts can start side by side."""
         runtime = self._runtime or find_node()
         node_modules = self._node_modules or ensure_bull(runtime)
         config = {
             "redis": self.redis_url, "prefix": self.prefix, "queues": self.queues, "settings": self.settings.wire(),
+            "journal": self.journal,
         }
         self.process = subprocess.Popen(
             [runtime.node, str(HOST_SCRIPT), json.dumps(config)],
@@ -185,6 +202,10 @@ class BullHost:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        return self
+
+    def wait_ready(self) -> BullHost:
+        """Wait for the launched host's "ready"; a host that does not start is killed and reported."""
         try:
             ready = self._ready.result(timeout=self.start_timeout)
         except TimeoutError:
@@ -258,6 +279,24 @@ class BullHost:
         """Bull's job counts of `queue` (waiting, active, completed, failed, delayed, paused) and `paused`."""
         reply = self._call({"op": "counts", "queue": queue}, f"counts of {queue}", timeout)
         return {**reply["counts"], "is_paused": bool(reply["paused"])}
+
+    def job_ids(self, queue: str, states: Iterable[str], timeout: float | None = None) -> list[str]:
+        """Ids of the jobs of `queue` in Bull's `states` (waiting, paused, active, delayed, completed, failed)."""
+        reply = self._call({"op": "jobs", "queue": queue, "states": list(states)}, f"jobs of {queue}", timeout)
+        return [str(job_id) for job_id in reply["jobIds"]]
+
+    def job_state(self, queue: str, job_id: str, timeout: float | None = None) -> str:
+        """Bull's state of one job (completed, failed, active, waiting, paused, delayed), or "unknown"."""
+        return str(self.job(queue, job_id, timeout)["state"])
+
+    def job(self, queue: str, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """One job as Bull holds it: state (or "unknown"), returnvalue, failedReason, attemptsMade."""
+        reply = self._call({"op": "state", "queue": queue, "jobId": job_id}, f"state of {queue}/{job_id}", timeout)
+        return {key: reply.get(key) for key in ("state", "returnvalue", "failedReason", "attemptsMade")}
+
+    def workers(self, queue: str, timeout: float | None = None) -> int:
+        """How many Bull workers (of any process) consume `queue` now: Bull's getWorkers."""
+        return int(self._call({"op": "workers", "queue": queue}, f"workers of {queue}", timeout)["workers"])
 
     def ping(self, timeout: float | None = None) -> None:
         self._call({"op": "ping"}, "ping", timeout)

@@ -1,6 +1,9 @@
 // Hosts real Bull 4 queues and workers for one deployment of the simulated app; each job goes to Python.
 // Usage: node host.js '<json config>' with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py).
-// Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings}.
+// Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings,
+//          journal: null | {global: bool}}: with a journal, job events also go to the stream
+//          `<prefix>:<queue>:journal` (the job ledger's source; Bull 4 keeps no event stream of its own): this
+//          host's events always, the global ones (waiting, duplicated, paused, resumed) only when `global`.
 // Protocol (JSON lines; the shapes are listed in client.py):
 //   stdin  <- {op: add|addBulk|pause|resume|counts|ping|close, id, ...}   commands from Python
 //             {op: "result", request, ok, value | error: {name, message, stack}}   Python's answer to a job
@@ -27,6 +30,30 @@ const pendingJobs = new Map(); // request -> {resolve, reject} of the processor'
 let nextRequest = 1;
 let closing = null;
 
+// The journal: one ioredis connection; writes are pipelined in order and flushed before exit.
+const GLOBAL_EVENTS = new Set(["waiting", "duplicated", "paused", "resumed"]);
+const JOURNAL_FIELDS = ["jobId", "name", "attemptsMade", "willRetry", "stalledOut", "delay"];
+let journalClient = null;
+if (config.journal) {
+  const Redis = require("ioredis");
+  journalClient = new Redis(config.redis, { maxRetriesPerRequest: null, enableReadyCheck: false });
+  journalClient.on("error", (err) => console.error(`bull host: journal connection: ${err.message}`));
+}
+const journalWrites = new Set();
+
+function journal(message) {
+  if (!journalClient || message.event === "error") return Promise.resolve();
+  if (GLOBAL_EVENTS.has(message.event) && !config.journal.global) return Promise.resolve();
+  const fields = ["event", message.event, "at", String(message.at), "pid", String(process.pid)];
+  for (const key of JOURNAL_FIELDS) if (message[key] !== undefined && message[key] !== null) fields.push(key, String(message[key]));
+  const write = journalClient.xadd(`${config.prefix}:${message.queue}:journal`, "*", ...fields).catch((err) => {
+    console.error(`bull host: journal write failed (${message.event} ${message.jobId}): ${err.message}`);
+  });
+  journalWrites.add(write);
+  write.finally(() => journalWrites.delete(write));
+  return write;
+}
+
 const JOB_OPTS = ["attempts", "backoff", "delay", "jobId", "priority", "timeout", "lifo", "removeOnComplete",
   "removeOnFail"];
 
@@ -37,7 +64,10 @@ function jobOpts(opts) {
 }
 
 function event(name, queueName, fields) {
-  send({ type: "event", event: name, queue: queueName, at: Date.now(), ...fields });
+  // Returns the journal write, so that an add is acknowledged only once its "added" is journaled.
+  const message = { type: "event", event: name, queue: queueName, at: Date.now(), ...fields };
+  send(message);
+  return journal(message);
 }
 
 function jobFields(job) {
@@ -77,6 +107,16 @@ function watch(queue, queueName, processing) {
   queue.on("stalled", (job) => event("stalled", queueName, jobFields(job)));
 }
 
+async function workerListed(queue) {
+  // Bull names its blocking connection (CLIENT SETNAME) after process() returns: "ready" waits for it, so that
+  // getWorkers() (the app's "every queue has a worker" check) sees this host's workers from the start.
+  for (let waited = 0; waited < 10000; waited += 10) {
+    if ((await queue.getWorkers()).length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  console.error(`bull host: queue ${queue.name}: no worker listed by getWorkers() after 10 s`);
+}
+
 async function openQueue(queueName, concurrency) {
   if (queues.has(queueName)) return queues.get(queueName);
   const queue = new Queue(queueName, config.redis, { prefix: config.prefix, settings: config.settings || {} });
@@ -88,9 +128,12 @@ async function openQueue(queueName, concurrency) {
   await queue.isReady();
   await Promise.all(registered);
   // process() resolves only when the queue closes: it is not awaited. "*" takes jobs of every name.
-  if (concurrency > 0) queue.process("*", concurrency, processor(queueName)).catch((err) => {
-    event("error", queueName, { message: `processor stopped: ${err.message}` });
-  });
+  if (concurrency > 0) {
+    queue.process("*", concurrency, processor(queueName)).catch((err) => {
+      event("error", queueName, { message: `processor stopped: ${err.message}` });
+    });
+    await workerListed(queue);
+  }
   return queue;
 }
 
@@ -114,13 +157,14 @@ async function command(message) {
   switch (message.op) {
     case "add": {
       const job = await (await queue()).add(message.name, message.data ?? {}, jobOpts(message.opts));
-      event("added", message.queue, { jobId: String(job.id), name: job.name, delay: job.opts.delay });
+      await event("added", message.queue, { jobId: String(job.id), name: job.name, delay: job.opts.delay });
       return { jobId: String(job.id) };
     }
     case "addBulk": {
       const specs = message.jobs.map((spec) => ({ name: spec.name, data: spec.data ?? {}, opts: jobOpts(spec.opts) }));
       const jobs = await (await queue()).addBulk(specs);
-      for (const job of jobs) event("added", message.queue, { jobId: String(job.id), name: job.name, delay: job.opts.delay });
+      await Promise.all(jobs.map((job) => event("added", message.queue,
+        { jobId: String(job.id), name: job.name, delay: job.opts.delay })));
       return { jobIds: jobs.map((job) => String(job.id)) };
     }
     case "pause": // Bull's own global pause: the wait list is renamed to paused, every worker stops taking jobs.
@@ -133,6 +177,18 @@ async function command(message) {
       const q = await queue();
       return { counts: await q.getJobCounts(), paused: await q.isPaused() };
     }
+    case "jobs": { // ids of the jobs in `states` (Bull's names: waiting, paused, active, delayed, completed, failed)
+      const jobs = await (await queue()).getJobs(message.states);
+      return { jobIds: jobs.filter(Boolean).map((job) => String(job.id)) };
+    }
+    case "state": { // Bull's state of one job ("unknown" when Bull holds no such job) and its record's outcome
+      const job = await (await queue()).getJob(message.jobId);
+      if (!job) return { state: "unknown" };
+      return { state: await job.getState(), returnvalue: job.returnvalue ?? null, failedReason: job.failedReason ?? null,
+        attemptsMade: job.attemptsMade };
+    }
+    case "workers": // Bull's getWorkers: connections named as this queue's workers, of any process
+      return { workers: (await (await queue()).getWorkers()).length };
     case "ping":
       return {};
     case "close":
@@ -143,9 +199,47 @@ async function command(message) {
   }
 }
 
+async function unblockWorkers() {
+  // Bull's close QUITs each worker's blocking connection, which Redis answers only once the BRPOPLPUSHes queued on it
+  // (one per unit of concurrency) return: Bull gives up after 500 ms and drops the connection. close() has set
+  // queue.closing (getNextJob then fetches no more), so unblocking this host's own blocked connections (CLIENT
+  // UNBLOCK, found by local address) until each has closed ends that wait now.
+  const blocked = [...queues.values()].filter((queue) => queue.bclientInitialized && queue.bclient.blocked
+    && queue.bclient.stream && queue.bclient.stream.localPort);
+  if (!blocked.length) return;
+  const admin = blocked[0].client;
+  const ids = new Map();
+  for (const line of String(await admin.client("list")).split("\n")) {
+    const id = / id=(\d+)/.exec(` ${line}`), addr = / addr=(\S+)/.exec(` ${line}`);
+    if (id && addr) ids.set(addr[1], id[1]);
+  }
+  await Promise.all(blocked.map(async (queue) => {
+    const bclient = queue.bclient;
+    const id = ids.get(`${bclient.stream.localAddress}:${bclient.stream.localPort}`);
+    const open = () => bclient.status === "ready" && admin.status === "ready" && !queue.closed;
+    for (let tries = 0; id && tries < 100 && open(); tries += 1) {
+      if (!Number(await admin.client("unblock", id))) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }));
+}
+
 function closeAll(waitForJobs) {
-  // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects.
-  if (!closing) closing = Promise.all([...queues.values()].map((queue) => queue.close(!waitForJobs)));
+  // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects;
+  // then the journal's writes are flushed (QUIT is answered after every command sent before it).
+  if (!closing) {
+    // Bull's close rejects only in its last phase, the disconnect (e.g. EPIPE on a connection Redis has just closed
+    // after QUIT), when its jobs are finished: that is logged, not a failed close.
+    const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs).catch((err) => {
+      console.error(`bull host: queue ${queue.name}: disconnect at close: ${err.message}`);
+    }));
+    const unblocked = unblockWorkers().catch((err) => {
+      if (err.message !== "Connection is closed.") console.error(`bull host: unblock at close: ${err.message}`);
+    });
+    closing = Promise.all([...closed, unblocked]).then(async () => {
+      await Promise.all([...journalWrites]);
+      if (journalClient) await journalClient.quit().catch(() => journalClient.disconnect());
+    });
+  }
   return closing;
 }
 
