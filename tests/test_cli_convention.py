@@ -11,6 +11,7 @@ import pytest
 import bench.cli
 import harness.rehearsal.cli
 import simulator.cli
+import simulator.queues.bull_host
 
 
 class Bug(RuntimeError):
@@ -33,7 +34,7 @@ def kept_signal_handlers() -> Iterator[None]:
 @pytest.mark.parametrize(("main", "seam", "argv"), [
     (bench.cli.main, (bench.cli, "run_bench"), ["python -m bench", "--backend", "embedded", "--features", "none"]),
     (harness.rehearsal.cli.main, (harness.rehearsal.cli, "open_backend"), ["rehearse", "incident"]),
-    (simulator.cli.main, (simulator.cli, "QueueBridge"),
+    (simulator.cli.main, (simulator.queues.bull_host, "BullHost"),
      ["python -m simulator", "worker", "--queue", "q", "--redis-url", "redis://127.0.0.1:1/0"]),
 ], ids=["bench", "rehearse", "simulator"])
 def test_a_bug_keeps_its_traceback(main: Callable[[], None], seam: tuple[object, str], argv: list[str],
