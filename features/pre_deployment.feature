@@ -27,8 +27,10 @@ Feature: Pre-Deployment Steps
       Then the command fails with exit code 1
 
     Scenario: Pause Cron & Queues waits for the jobs in flight before the deploy
+      Given a new PO is uploaded while the image search answers after 300 virtual seconds
       When I run "manage-queues pause --wait-idle 2m"
       Then the command succeeds
+      And the recovery ledger shows jobs in flight at the pause
       And no job of the shared config's queues is active
       And the recovery ledger holds a snapshot of every queue of the shared config
       When I run "manage-queues status --expect idle"

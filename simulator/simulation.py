@@ -272,6 +272,10 @@ class Simulation:
         """True while Bull still holds the job's record."""
         return self.queues.job_state(queue, job_id) != "unknown"
 
+    def slow_image_search(self, virtual_seconds: float) -> None:
+        """From now on the image search answers each admitted request after `virtual_seconds`."""
+        self._image_search.latency = virtual_seconds
+
     @property
     def search_requests(self) -> int:
         """Requests the fake image search received."""

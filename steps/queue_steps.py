@@ -112,6 +112,24 @@ def noted_jobs_kept(sim: Simulation, before: QueueSnapshot) -> None:
     assert not lost, f"jobs lost across the rollback: {lost}"
 
 
+@given(parsers.parse("a new PO is uploaded while the image search answers after {seconds:d} virtual seconds"))
+def job_in_flight(sim: Simulation, seconds: int) -> None:
+    """A stage job stays active while its image search waits: the jobs a pause must wait for."""
+    sim.slow_image_search(seconds)
+    sim.upload_fake_pos(1, lines=2)
+    assert sim.run_until(lambda: any(c.get("active", 0) for c in sim.job_counts().values()),
+                         within_virtual_minutes=15), f"no stage job became active: {sim.job_counts()}"
+
+
+@then("the recovery ledger shows jobs in flight at the pause")
+def ledger_shows_active(recovery_ledger: Path) -> None:
+    document = ledger.read_file(recovery_ledger)
+    assert document is not None, f"no recovery ledger at {recovery_ledger}"
+    active = {name: entry["jobs"]["active"] for name, entry in document["recoveries"][-1]["queues"].items()
+              if entry["jobs"].get("active")}
+    assert active, "no job was active when the queues were paused: the wait was not put to the test"
+
+
 @then("no job of the shared config's queues is active")
 def no_job_active(sim: Simulation) -> None:
     active = {name: c.get("active", 0) for name, c in sim.job_counts().items() if c.get("active", 0)}

@@ -103,6 +103,8 @@ class _SearchHandler(JsonHandler):
         if not fake._admit():
             self.send_json(429, quota_exceeded_body(fake.quota_per_minute))
             return
+        if fake.latency:
+            fake.clock.sleep(fake.latency, where="the image search's answer")
         query = self.query.get("q", "").strip()
         if not query:
             self.send_json(400, _bad_request("Missing required parameter: q"))
@@ -124,6 +126,8 @@ class FakeImageSearch:
     def __init__(self, clock: Clock, quota_per_minute: int = 100) -> None:
         self.clock = clock
         self.quota_per_minute = quota_per_minute
+        # Virtual seconds an admitted request waits before its answer (a slow Google keeps stage jobs in flight).
+        self.latency = 0.0
         self._lock = threading.Lock()
         self._minute = -1
         self._used = 0
