@@ -3,7 +3,8 @@
 A ScaledClock is strict about real-time pacing, as SimPy's strict RealtimeEnvironment is: a scheduled wake-up
 (a sleep, a cron tick) that comes later than its virtual due time by more than LAG_TOLERANCE virtual seconds is
 recorded, and check() then fails with that reason: the machine could not keep up at this scale, so whatever the
-run showed about timing is no verdict on the app.
+run showed about timing is no verdict on the app. Callers check where a verdict rests on timing: a wait that ran
+out of virtual time (every late wake-up), the cron's schedule and overlap (its ticks: check(CRON_TICK)).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from typing import Protocol, runtime_checkable
 # 42 virtual s, a thread waiting for the GIL behind a stage body), so a third of the first retry (5 s, the first
 # choice) failed runs whose verdicts were sound.
 LAG_TOLERANCE = 60.0
+
+
+# The label of the cron scheduler's wake-ups: the ones the cron's own verdicts (runs apart, overlapping) rest on.
+CRON_TICK = "a cron tick"
 
 
 @dataclass(frozen=True)
@@ -156,9 +161,10 @@ class ScaledClock:
         with self._lag_lock:
             return list(self._lags)
 
-    def behind_message(self) -> str | None:
-        """Why the run cannot be trusted on timing (the worst late wake-up), or None while it kept pace."""
-        lags = self.lags
+    def behind_message(self, where: str | None = None) -> str | None:
+        """Why the run cannot be trusted on timing (the worst late wake-up, of `where` only when given), or None
+        while it kept pace."""
+        lags = [lag for lag in self.lags if where is None or lag.where == where]
         if not lags:
             return None
         worst = max(lags, key=lambda lag: lag.behind)
@@ -166,9 +172,9 @@ class ScaledClock:
                 f"{worst.due:.1f} s; {len(lags)} late wake-up(s) over the {self.tolerance:g} s tolerance): the "
                 f"machine cannot keep up at scale {self.scale:g}")
 
-    def check(self) -> None:
-        """Raise ClockFellBehind if any wake-up came later than the tolerance."""
-        message = self.behind_message()
+    def check(self, where: str | None = None) -> None:
+        """Raise ClockFellBehind if a wake-up (of `where` only, e.g. CRON_TICK) came later than the tolerance."""
+        message = self.behind_message(where)
         if message is not None:
             raise ClockFellBehind(message)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import redis
 
-from simulator.clock import Clock
+from simulator.clock import CRON_TICK, Clock
 from simulator.observe.logs import LogSink
 from simulator.queues.registry import cron_pause_key
 
@@ -201,7 +201,7 @@ class Cron:
         while not self._stop.is_set():
             now = self.clock.now()
             if self.due(now):
-                self.clock.woke(self._next_at, "a cron tick")  # a strict clock records a tick fired late
+                self.clock.woke(self._next_at, CRON_TICK)  # a strict clock records a tick fired late
                 self._advance_schedule(now)
                 thread = threading.Thread(target=self._run_in_thread, name="cron-tick", daemon=True)
                 self._ticks = [t for t in self._ticks if t.is_alive()] + [thread]

@@ -136,7 +136,6 @@ class Simulation:
         self.go_live()
         self.clock.sleep(virtual_minutes * 60.0, where=f"the end of {virtual_minutes:g} virtual minutes of running")
         self.metrics.sample(self.clock.now())
-        self.clock.check()
 
     def run_until(self, predicate: Callable[[], bool], within_virtual_minutes: float,
                   poll_wall_seconds: float = 0.05) -> bool:

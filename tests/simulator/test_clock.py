@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from simulator.clock import LAG_TOLERANCE, SYSTEM_WALL, Clock, ClockFellBehind, ManualClock, ScaledClock
+from simulator.clock import CRON_TICK, LAG_TOLERANCE, SYSTEM_WALL, Clock, ClockFellBehind, ManualClock, ScaledClock
 
 
 class StepWall:
@@ -149,3 +149,19 @@ def test_a_scheduler_reports_its_own_wake_ups() -> None:
     assert [(lag.where, lag.behind) for lag in clock.lags] == [("a cron tick", pytest.approx(120.0))]
     assert clock.tolerance == LAG_TOLERANCE
 
+
+
+def test_a_check_of_the_cron_ticks_ignores_other_late_wake_ups() -> None:
+    wall = StepWall()
+    clock = ScaledClock(60.0, wall=wall)
+    wall.now += 3.0  # a stage body's sleep due at virtual 60 s woke at virtual 180 s
+    clock.woke(60.0, "a stage retry")
+    clock.check(CRON_TICK)  # the cron's verdicts rest on its ticks, which kept pace
+    with pytest.raises(ClockFellBehind):
+        clock.check()
+    clock.woke(120.0, CRON_TICK)  # a tick due at virtual 120 s fired at virtual 180 s: within the tolerance
+    clock.check(CRON_TICK)
+    wall.now += 2.0
+    clock.woke(120.0, CRON_TICK)  # ... and one fired at virtual 300 s
+    with pytest.raises(ClockFellBehind, match="at a cron tick"):
+        clock.check(CRON_TICK)
