@@ -7,8 +7,10 @@ from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 
 BROKEN = HEALTHY.with_broken("connection-hygiene")
-# More lines than two pool-fulls of concurrent lookups: the third wave waits past the pool timeout.
-LINES = 12
+# Four pool-fulls of concurrent lookups (8 virtual s each, pool of 5): the last wave waits 24 virtual s, more than
+# twice the 10 s pool timeout, so every attempt gets its P2024. With 12 lines the third wave waited 16 s, and a
+# loaded machine starting the lookup threads late let one attempt through (seen twice under -n 2).
+LINES = 20
 
 
 def test_same_workload_broken_and_fixed(scenario: ScenarioEnv, other_scenario: ScenarioEnv) -> None:
