@@ -14,11 +14,9 @@ import redis.asyncio as aioredis
 
 from recovery_tools.manage_queues.layout import key
 
-# KEYS: wait, paused, meta-paused, meta. ARGV[1]: the value of meta-paused; ARGV[2] "1": publish the event.
-# Moves `wait` to the consuming (right) end of `paused`, keeping its order and the jobs already in `paused`,
-# marks the queue paused both ways Bull reads, and publishes Bull's paused event (channel = the paused key).
-# Returns how many jobs moved.
-_PAUSE = """
+# Both scripts start by moving every id of list KEYS[1] to the consuming (right) end of list KEYS[2], in order,
+# without overwriting ids already there (a RENAME when KEYS[2] is empty); `moved` is how many ids moved.
+_MOVE_LIST = """
 local moved = redis.call('LLEN', KEYS[1])
 if moved > 0 then
   if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -31,7 +29,13 @@ if moved > 0 then
     end
   end
 end
-redis.call('SET', KEYS[3], ARGV[1])
+"""
+
+# KEYS: wait, paused, meta-paused, meta. ARGV[1]: the value of meta-paused; ARGV[2] "1": publish the event.
+# Moves `wait` to the consuming (right) end of `paused`, keeping its order and the jobs already in `paused`,
+# marks the queue paused both ways Bull reads, and publishes Bull's paused event (channel = the paused key).
+# Returns how many jobs moved.
+_PAUSE = _MOVE_LIST + """redis.call('SET', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[4], 'paused', 1)
 if ARGV[2] == '1' then redis.call('PUBLISH', KEYS[2], 'paused') end
 return moved
@@ -39,20 +43,7 @@ return moved
 
 # KEYS: paused, wait, meta-paused, meta, resumed (event channel); ARGV[1] "1": publish. The reverse: `paused`
 # to the consuming end of `wait` in order (Bull's own resume renames over `wait`, dropping jobs there), marks cleared.
-_RESUME = """
-local moved = redis.call('LLEN', KEYS[1])
-if moved > 0 then
-  if redis.call('EXISTS', KEYS[2]) == 0 then
-    redis.call('RENAME', KEYS[1], KEYS[2])
-  else
-    while redis.call('LLEN', KEYS[1]) > 0 do
-      local ids = redis.call('LRANGE', KEYS[1], 0, 6999)
-      redis.call('RPUSH', KEYS[2], unpack(ids))
-      redis.call('LTRIM', KEYS[1], #ids, -1)
-    end
-  end
-end
-redis.call('DEL', KEYS[3])
+_RESUME = _MOVE_LIST + """redis.call('DEL', KEYS[3])
 redis.call('HDEL', KEYS[4], 'paused')
 if ARGV[1] == '1' then redis.call('PUBLISH', KEYS[5], 'resumed') end
 return moved
