@@ -70,7 +70,13 @@ def test_withheld_fix_fails_and_names_the_criteria(backend: Backend, tmp_path: P
     run = run_rehearse(backend, tmp_path, "incident", "--withhold-fix", "const-reassignment", "--duration", "10m")
     assert run.exit_code == 1, run.stderr
     failed = run.journal["verdict"]["failed_criteria"]
-    assert "no-const-assignment" in failed and "po-uploads-complete" in failed
+    assert "no-const-assignment" in failed
+    # The broken form throws only when a search found images; the deploy release keeps the 429 bug, so a workflow
+    # whose searches all got 429 completes (a retry can too). Whether an upload fails is timing, not a given:
+    # the criterion must agree with the uploads the step followed, and nothing else the bug cannot touch fails.
+    assert set(failed) <= {"no-const-assignment", "po-uploads-complete", "review-sessions", "no-review-404"}
+    uploads = {step["id"]: step for step in run.journal["steps"]}["test-po-upload"]["measured"]["workflows"]
+    assert ("po-uploads-complete" in failed) == (uploads.get("done", 0) < sum(uploads.values())), uploads
     assert re.search(r"FAILED criteria: .*no-const-assignment", run.stderr)
     assert run.journal["deploys"][-1]["release"] == "deploy-without-const-reassignment"
 
