@@ -42,8 +42,12 @@ def postgres_state(env: ScenarioEnv) -> dict[str, str]:
     return digests
 
 
+SAMPLE_APP = ROOT / "tests" / "tools" / "sql_samples"
+
+
 def run_live(env: ScenarioEnv, *extra: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "REDIS_URL": env.redis_url, "DATABASE_URL": env.database_url}
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    environment = {**inherited, "REDIS_URL": env.redis_url, "DATABASE_URL": env.database_url}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "features/", "-m", "live", "--backend", "services",
          "--queue-prefix", env.prefix, "-p", "no:cacheprovider", "-q", *extra],
@@ -92,3 +96,26 @@ def test_a_step_not_marked_read_only_is_refused_on_the_real_stack() -> None:
     refuse_writes({"live"}, "I look", look, live=True)
     refuse_writes({"live"}, 'I run "manage-queues pause"', pause_queues, live=False)
     refuse_writes({"smoke"}, 'I run "manage-queues pause"', pause_queues, live=True)
+
+
+@pytest.mark.parametrize("form", ["broken", "fixed"])
+def test_raw_sql_scenario_fails_on_the_broken_app_and_passes_on_the_fixed_one(form: str,
+                                                                           scenario: ScenarioEnv) -> None:
+    """The scenario as a team runs it (`--app-source`): on the broken sample app it fails and its failure shows
+    the tool's command and lines; on the fixed one it passes."""
+    source = SAMPLE_APP / form
+    run = run_live(scenario, "-k", "raw_sql_on_a_table", "--tb=short", "--app-source", str(source))
+    output = run.stdout + run.stderr
+    if form == "fixed":
+        assert run.returncode == 0 and "1 passed" in output, output[-4000:]
+        return
+    assert run.returncode == 1 and "1 failed" in output, output[-4000:]
+    assert f"--scan '{source}'" in output and "[exit 1]" in output, "the failure names the command it ran"
+    for evidence in (
+        f'❌ NOT FOUND - "image_review_sessions" at {source}/api/services/imageReviewService.js:9 (SELECT; '
+        'did you mean "ImageReviewSession" (model ImageReviewSession)?)',
+        f'❌ NOT FOUND - "purchase_orders" at {source}/api/services/imageReviewService.js:17',
+        f'❌ NOT FOUND - column "session_id" of "public"."ImageReviewProduct" at '
+        f"{source}/api/services/refinementPipelineService.mjs:20",
+    ):
+        assert evidence in output, output[-4000:]
