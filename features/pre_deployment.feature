@@ -27,7 +27,7 @@ Feature: Pre-Deployment Steps
       Then the command fails with exit code 1
 
     Scenario: Pause Cron & Queues waits for the jobs in flight before the deploy
-      Given a new PO is uploaded while the image search answers after 300 virtual seconds
+      Given a new PO is uploaded while the image search holds its next answer for 600 virtual seconds
       When I run "manage-queues pause --wait-idle 2m"
       Then the command succeeds
       And the recovery ledger shows jobs in flight at the pause

@@ -271,9 +271,15 @@ class Simulation:
         """True while Bull still holds the job's record."""
         return self.queues.job_state(queue, job_id) != "unknown"
 
-    def slow_image_search(self, virtual_seconds: float) -> None:
-        """From now on the image search answers each admitted request after `virtual_seconds`."""
-        self._image_search.latency = virtual_seconds
+    def slow_image_search(self, virtual_seconds: float, requests: int | None = None) -> None:
+        """From now on the image search answers the next `requests` admitted requests (all: None) after
+        `virtual_seconds`."""
+        self._image_search.slow_down(virtual_seconds, requests)
+
+    @property
+    def slow_searches_in_flight(self) -> int:
+        """Slowed image search requests still waiting for their answer (each holds a stage job active)."""
+        return self._image_search.slow_in_flight
 
     @property
     def search_requests(self) -> int:

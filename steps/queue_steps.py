@@ -112,13 +112,15 @@ def noted_jobs_kept(sim: Simulation, before: QueueSnapshot) -> None:
     assert not lost, f"jobs lost across the rollback: {lost}"
 
 
-@given(parsers.parse("a new PO is uploaded while the image search answers after {seconds:d} virtual seconds"))
+@given(parsers.parse("a new PO is uploaded while the image search holds its next answer for {seconds:d} virtual "
+                      "seconds"))
 def job_in_flight(sim: Simulation, seconds: int) -> None:
-    """A stage job stays active while its image search waits: the jobs a pause must wait for."""
-    sim.slow_image_search(seconds)
+    """A stage job stays active while Google holds its search: the job a pause must wait for. One request only, so
+    the wait lasts `seconds`, not that for every draft of every PO in flight."""
+    sim.slow_image_search(seconds, requests=1)
     sim.upload_fake_pos(1, lines=2)
-    assert sim.run_until(lambda: any(c.get("active", 0) for c in sim.job_counts().values()),
-                         within_virtual_minutes=15), f"no stage job became active: {sim.job_counts()}"
+    assert sim.run_until(lambda: sim.slow_searches_in_flight > 0, within_virtual_minutes=15), \
+        f"no image search was held: {sim.job_counts()}"
 
 
 @then("the recovery ledger shows jobs in flight at the pause")

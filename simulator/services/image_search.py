@@ -103,8 +103,12 @@ class _SearchHandler(JsonHandler):
         if not fake._admit():
             self.send_json(429, quota_exceeded_body(fake.quota_per_minute))
             return
-        if fake.latency:
-            fake.clock.sleep(fake.latency, where="the image search's answer")
+        latency = fake._latency_of_next()
+        if latency:
+            try:
+                fake.clock.sleep(latency, where="the image search's answer")
+            finally:
+                fake._answered_slow()
         query = self.query.get("q", "").strip()
         if not query:
             self.send_json(400, _bad_request("Missing required parameter: q"))
@@ -126,8 +130,11 @@ class FakeImageSearch:
     def __init__(self, clock: Clock, quota_per_minute: int = 100) -> None:
         self.clock = clock
         self.quota_per_minute = quota_per_minute
-        # Virtual seconds an admitted request waits before its answer (a slow Google keeps stage jobs in flight).
-        self.latency = 0.0
+        # Virtual seconds an admitted request waits before its answer (a slow Google keeps stage jobs in flight),
+        # for every request (None) or for as many more as `_slow_left` says.
+        self._latency = 0.0
+        self._slow_left: int | None = None
+        self._slow_in_flight = 0
         self._lock = threading.Lock()
         self._minute = -1
         self._used = 0
@@ -155,6 +162,30 @@ class FakeImageSearch:
     def rejected_count(self) -> int:
         with self._lock:
             return self._rejected
+
+    def slow_down(self, virtual_seconds: float, requests: int | None = None) -> None:
+        """Answer the next `requests` admitted requests (every one: None) after `virtual_seconds`."""
+        with self._lock:
+            self._latency, self._slow_left = virtual_seconds, requests
+
+    @property
+    def slow_in_flight(self) -> int:
+        """Slowed requests still waiting for their answer."""
+        with self._lock:
+            return self._slow_in_flight
+
+    def _latency_of_next(self) -> float:
+        with self._lock:
+            if not self._latency or self._slow_left == 0:
+                return 0.0
+            if self._slow_left is not None:
+                self._slow_left -= 1
+            self._slow_in_flight += 1
+            return self._latency
+
+    def _answered_slow(self) -> None:
+        with self._lock:
+            self._slow_in_flight -= 1
 
     def _admit(self) -> bool:
         """Count one request; True when it is within this virtual minute's quota."""
