@@ -52,6 +52,7 @@ from typing import Any
 
 from recovery_tools.urls import redact
 from simulator.node.runtime import NodeRuntime, ensure_bull, find_node
+from simulator.queues.bull_host.spares import SPARES
 
 HOST_SCRIPT = Path(__file__).with_name("host.js")
 log = logging.getLogger(__name__)
@@ -193,11 +194,12 @@ class BullHost:
             "redis": self.redis_url, "prefix": self.prefix, "queues": self.queues, "settings": self.settings.wire(),
             "journal": self.journal,
         }
-        self.process = subprocess.Popen(
-            [runtime.node, str(HOST_SCRIPT), json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8", bufsize=1, env=runtime.env(node_modules),
-        )
+        # A spare host (Node started, bull loaded) takes its config as its first stdin line.
+        self.process = SPARES.take(runtime, node_modules, HOST_SCRIPT)
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):  # a spare that died says why on stderr, read below
+            self.process.stdin.write(json.dumps(config) + "\n")
+            self.process.stdin.flush()
         for target, name in ((self._read_stdout, "bull-host-out"), (self._read_stderr, "bull-host-err")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

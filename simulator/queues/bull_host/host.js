@@ -1,5 +1,6 @@
 // Hosts real Bull 4 queues and workers for one deployment of the simulated app; each job goes to Python.
-// Usage: node host.js '<json config>' with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py).
+// Usage: node host.js '<json config>' with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py);
+// without the argument the config is the first line on stdin (a spare host started ahead, bull already loaded).
 // Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings,
 //          journal: null | {global: bool}}: with a journal, job events also go to the stream
 //          `<prefix>:<queue>:journal` (the job ledger's source; Bull 4 keeps no event stream of its own): this
@@ -24,7 +25,7 @@ const writeOut = process.stdout.write.bind(process.stdout);
 console.log = console.info = console.debug = (...args) => console.error(...args);
 const send = (message) => writeOut(JSON.stringify(message) + "\n");
 
-const config = JSON.parse(process.argv[2]);
+let config = null; // set once, from argv or from the first stdin line
 const queues = new Map(); // name -> Bull Queue
 const pendingJobs = new Map(); // request -> {resolve, reject} of the processor's promise
 let nextRequest = 1;
@@ -34,7 +35,9 @@ let closing = null;
 const GLOBAL_EVENTS = new Set(["waiting", "duplicated", "paused", "resumed"]);
 const JOURNAL_FIELDS = ["jobId", "name", "attemptsMade", "willRetry", "stalledOut", "delay"];
 let journalClient = null;
-if (config.journal) {
+
+function openJournal() {
+  if (!config.journal) return;
   const Redis = require("ioredis");
   journalClient = new Redis(config.redis, { maxRetriesPerRequest: null, enableReadyCheck: false });
   journalClient.on("error", (err) => console.error(`bull host: journal connection: ${err.message}`));
@@ -264,6 +267,7 @@ function onLine(line) {
 
 function abandon(why) {
   // Python is gone: its jobs stay active with their locks, which expire; Bull's stalled check recovers them.
+  if (config === null) process.exit(0); // a spare never given its queues
   if (closing) return;
   console.error(`bull host: ${why}; closing without waiting for ${pendingJobs.size} active job(s)`);
   const force = setTimeout(() => process.exit(1), 5000);
@@ -276,23 +280,41 @@ function abandon(why) {
 process.on("unhandledRejection", (err) => console.error("bull host: unhandled rejection", err));
 process.on("SIGTERM", () => abandon("SIGTERM"));
 
-async function main() {
+async function start() {
+  openJournal();
+  await Promise.all(Object.entries(config.queues).map(([name, concurrency]) => openQueue(name, concurrency)));
+  send({ type: "ready", queues: [...queues.keys()], versions: { node: process.version, bull: bullVersion } });
+}
+
+function fail(err) {
+  console.error(`bull host: cannot start: ${err.stack || err}`);
+  process.exit(2);
+}
+
+function main() {
+  if (process.argv[2]) config = JSON.parse(process.argv[2]);
   let buffer = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
     buffer += chunk;
     let newline;
     while ((newline = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, newline));
+      const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
+      if (config !== null) {
+        onLine(line);
+        continue;
+      }
+      try {
+        config = JSON.parse(line);
+      } catch (err) {
+        fail(err);
+      }
+      start().catch(fail);
     }
   });
   process.stdin.on("end", () => abandon("stdin closed"));
-  await Promise.all(Object.entries(config.queues).map(([name, concurrency]) => openQueue(name, concurrency)));
-  send({ type: "ready", queues: [...queues.keys()], versions: { node: process.version, bull: bullVersion } });
+  if (config !== null) start().catch(fail);
 }
 
-main().catch((err) => {
-  console.error(`bull host: cannot start: ${err.stack || err}`);
-  process.exit(2);
-});
+main();
