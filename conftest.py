@@ -117,4 +117,4 @@ def scenario(isolation: Isolation, request: pytest.FixtureRequest) -> Iterator[S
     """This test's own database (cloned from the migrated template) and BullMQ prefix, removed after."""
     env = isolation.create(request.node.name)
     yield env
-    isolation.destroy(env)
+    isolation.destroy_later(env)

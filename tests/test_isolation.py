@@ -69,3 +69,15 @@ def test_embedded_backend_leaves_default_ports_alone(backend: Backend) -> None:
     with psycopg.connect(backend.database_url) as conn:
         row = conn.execute("SHOW listen_addresses").fetchone()
     assert row == ("",), "embedded Postgres must listen on its Unix socket only"
+
+
+def test_a_drop_left_to_the_background_is_done_by_close(backend: Backend) -> None:
+    owner = Isolation(backend.redis_url, backend.database_url)
+    env = owner.create("dropped-later")
+    client = redis.Redis.from_url(env.redis_url)
+    client.set(f"{env.prefix}:some-queue:meta", "x")
+    owner.destroy_later(env)
+    owner.close()
+    assert leftovers(backend.redis_url, backend.database_url, owner.token) == []
+    assert client.exists(f"{env.prefix}:some-queue:meta") == 0
+    client.close()
