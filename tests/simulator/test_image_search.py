@@ -111,3 +111,14 @@ def test_unreachable_service_is_an_image_search_error(clock: ManualClock) -> Non
 
 def test_unknown_path_is_404(service: FakeImageSearch) -> None:
     assert get(f"{service.base_url}/nothing-here")[0] == 404
+
+
+def test_a_slowdown_for_one_request_holds_that_request_only(service: FakeImageSearch, clock: ManualClock) -> None:
+    url = f"{service.base_url}/customsearch/v1?q=blue+mug&searchType=image&num=1&key=k&cx=c"
+    service.slow_down(100.0, requests=1)
+    started = clock.now()
+    assert get(url)[0] == 200
+    held = clock.now() - started
+    assert get(url)[0] == 200
+    assert held == 100.0 and clock.now() - started == 100.0, "the second request was answered at once"
+    assert service.slow_in_flight == 0
