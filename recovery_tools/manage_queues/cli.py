@@ -13,8 +13,8 @@ snapshot before it resumes the queues. `pause --wait-idle DURATION` then waits u
 
 Exit codes: 0 ok; 1 `status --expect` not met, `pause --wait-idle` timed out with jobs still active, or `resume`
 found jobs missing since the pause (the queues are resumed all the same); 2 usage error, unknown or undecidable
-queue, bad URL, Redis unreachable, or a damaged ledger (refused before anything changes); 3 refused (clean on a
-non-loopback host without confirmation or --yes).
+queue, bad URL, Redis unreachable, a damaged ledger, or a ledger another run holds past 10 s (refused before
+anything changes); 3 refused (clean on a non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
@@ -88,7 +88,7 @@ HELP = (
     "./recovery-ledger.json), clean appends what it removed, resume accounts for every job of the pause and "
     "names the missing ones. pause --wait-idle waits for the jobs in flight.\n\n"
     "Exit codes: 0 ok, 1 `status --expect` not met, --wait-idle timed out, or jobs missing at resume, "
-    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger, "
+    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger/ledger held by another run, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
@@ -267,31 +267,36 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
         recorder = _recorder(store, client, redis_url, prefix)
         if recorder is not None:
             await recorder.load()
-        queues = Queues(client, prefix)
-        if pausing:
-            # The cron first, so it enqueues nothing new while the queues are being paused.
-            cron = await cron_switch.pause_cron(client, prefix)
-            changes = [await control.pause_queue(queues, n, libraries[n]) for n in names]
+        try:
+            queues = Queues(client, prefix)
+            if pausing:
+                # The cron first, so it enqueues nothing new while the queues are being paused.
+                cron = await cron_switch.pause_cron(client, prefix)
+                changes = [await control.pause_queue(queues, n, libraries[n]) for n in names]
+                if recorder is not None:
+                    note = await recorder.pause(names, libraries)
+                    await recorder.release()  # the wait below writes nothing
+                if wait_seconds is None:
+                    return cron, changes, note, None
+                paused(changes, cron, note)
+                progress = None if out is None else output.IdleProgress(out, names)
+                try:
+                    waited = await idle.wait_idle(client, prefix, names, wait_seconds, progress)
+                finally:
+                    if progress is not None:
+                        progress.close()
+                return cron, changes, note, waited
+            opened = None
             if recorder is not None:
-                note = await recorder.pause(names, libraries)
-            if wait_seconds is None:
-                return cron, changes, note, None
-            paused(changes, cron, note)
-            progress = None if out is None else output.IdleProgress(out, names)
-            try:
-                waited = await idle.wait_idle(client, prefix, names, wait_seconds, progress)
-            finally:
-                if progress is not None:
-                    progress.close()
-            return cron, changes, note, waited
-        opened = None
-        if recorder is not None:
-            note, opened = await recorder.compare(names)
-        changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
-        cron = await cron_switch.resume_cron(client, prefix)
-        if recorder is not None:
-            await recorder.resumed(note, opened)
-        return cron, changes, note, None
+                note, opened = await recorder.compare(names)
+            changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
+            cron = await cron_switch.resume_cron(client, prefix)
+            if recorder is not None:
+                await recorder.resumed(note, opened)
+            return cron, changes, note, None
+        finally:
+            if recorder is not None:
+                await recorder.release()
 
     cron, changes, note, waited = _session(redis_url, timeout, work)
     if json_output:
@@ -406,15 +411,19 @@ def clean(
         recorder = _recorder(store, client, url, prefix)
         if recorder is not None:
             await recorder.load()  # a damaged ledger is refused before any job is removed
-        queues = Queues(client, prefix)
-        results = [
-            await cleaning.clean_queue(
-                queues, n, libraries[n], grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
-            )
-            for n in names
-        ]
-        note = await recorder.clean(results) if recorder is not None else recovery.OFF
-        return results, note
+        try:
+            queues = Queues(client, prefix)
+            results = [
+                await cleaning.clean_queue(
+                    queues, n, libraries[n], grace_seconds=grace_seconds, limit=limit, states=states, dry_run=dry_run
+                )
+                for n in names
+            ]
+            note = await recorder.clean(results) if recorder is not None else recovery.OFF
+            return results, note
+        finally:
+            if recorder is not None:
+                await recorder.release()
 
     results, note = _session(url, connect_timeout, work)
     total = sum(r.count for r in results)

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from recovery_tools.manage_queues import accounting, ledger
 from recovery_tools.manage_queues.cleaning import CleanResult
 from recovery_tools.manage_queues.cron_switch import operator
+from recovery_tools.manage_queues.ledger_lock import LedgerLock
 from recovery_tools.manage_queues.library import Library
 
 
@@ -43,14 +44,20 @@ OFF = LedgerNote(None, "off", detail="--ledger off: nothing recorded")
 
 
 class Recorder:
-    """The ledger of one command run: loaded (and checked) before anything changes, saved after."""
+    """The ledger of one command run: locked, loaded (and checked) before anything changes, saved after, then
+    released (release() may be called more than once)."""
 
     def __init__(self, store: ledger.Store, client: aioredis.Redis, redis_shown: str, prefix: str) -> None:
         self.store, self.client, self.redis_shown, self.prefix = store, client, redis_shown, prefix
         self.document: dict[str, Any] | None = None
+        self._lock = LedgerLock(store, client)
 
     async def load(self) -> None:
+        await self._lock.acquire()
         self.document = await self.store.load(self.client)
+
+    async def release(self) -> None:
+        await self._lock.release()
 
     def _open(self) -> dict[str, Any] | None:
         if self.document is None:
