@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import redis.asyncio as aioredis
-from bullmq import Queue
+
+if TYPE_CHECKING:
+    from bullmq import Queue
 
 
 class Queues:
@@ -16,6 +20,10 @@ class Queues:
 
     def __getitem__(self, name: str) -> Queue:
         if name not in self._queues:
+            # Imported here: bullmq (with croniter) is a fifth of the tool's start-up, and Bull 4 queues never
+            # need it.
+            from bullmq import Queue
+
             # Passing a client (not a URL) keeps our connect timeout and no-retry policy.
             self._queues[name] = Queue(name, {"connection": self.client, "prefix": self.prefix})
         return self._queues[name]

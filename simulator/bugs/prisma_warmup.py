@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,20 +42,14 @@ COLD_START_SECONDS = 8.0
 # seconds). Shorter than a stage job's retries (15 + 30 + 60 s): a job the race fails still gets done.
 WARMING_SECONDS = 60.0
 
-# Per client: the virtual time of its first operation (the instance's start).
-_started: weakref.WeakKeyDictionary[PrismaClient, float] = weakref.WeakKeyDictionary()
-# Clients whose engine library is loaded (the instance is no longer cold).
-_loaded: weakref.WeakSet[PrismaClient] = weakref.WeakSet()
-_loaded_lock = threading.Lock()
-
 
 def _warmup(client: PrismaClient, clock: Clock) -> None:
     """`prisma.$disconnect().then(() => prisma.$connect())`, fired and forgotten."""
 
     def load_engine() -> None:
-        with _loaded_lock:
-            cold = client not in _loaded
-            _loaded.add(client)
+        with client.instance_lock:
+            cold = not client.engine_loaded
+            client.engine_loaded = True
         if cold:
             clock.sleep(COLD_START_SECONDS)
 
@@ -72,8 +65,10 @@ def run_operation_broken(client: PrismaClient, operation: Callable[[Session], T]
     """On a fresh instance fire the warmup, then query at once on the shared client (Prisma's request waits for
     the `$connect()`; a request of another invocation already past it meets the `$disconnect()`)."""
     now = clock.now()
-    with _loaded_lock:
-        started = _started.setdefault(client, now)
+    with client.instance_lock:
+        if client.instance_started_at is None:
+            client.instance_started_at = now
+        started = client.instance_started_at
     if now - started < WARMING_SECONDS:
         _warmup(client, clock)
     with client.transaction() as session:

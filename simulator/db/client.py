@@ -69,6 +69,11 @@ class PrismaClient:
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._queries = 0
+        # The serverless instance this client lives in (the prisma-warmup seam reads and sets them): the virtual
+        # time of its first DB operation, and whether its query engine library is loaded (no longer cold).
+        self.instance_started_at: float | None = None
+        self.engine_loaded = False
+        self.instance_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
