@@ -161,6 +161,12 @@ class Isolation:
         delete_prefix(self.redis_url, env.prefix)
         delete_prefix(default_redis_url(self.redis_url), env.prefix)
 
+    def settle(self) -> None:
+        """Wait for the background clone and drops in progress (each opens a connection to the server)."""
+        for drop in list(self._drops):
+            drop.exception()
+        self.wait_prefetched()
+
     def destroy_later(self, env: ScenarioEnv) -> None:
         """destroy() on the background thread, so the next scenario does not wait for the drop (0.1-0.3 s);
         close() waits for every drop and raises the first that failed."""

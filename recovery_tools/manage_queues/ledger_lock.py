@@ -1,9 +1,9 @@
 """One run's exclusive hold on the recovery ledger, from its load to its last save, so two runs never interleave.
 
-A file ledger is locked with flock on `<ledger>.lock` beside it (the kernel drops the lock when the process ends,
-so a crash leaves none behind); a Redis ledger with the key `<ledger key>:lock`, set only if absent and expiring
-after LOCK_TTL_SECONDS. A run that cannot get the lock within LOCK_WAIT_SECONDS stops with one line naming the
-holder, before it changes anything.
+A file ledger is locked with flock on `<ledger>.lock` beside it, removed again on release (the kernel drops the
+lock when the process ends, so a crash leaves a file but no lock); a Redis ledger with the key
+`<ledger key>:lock`, set only if absent and expiring after LOCK_TTL_SECONDS. A run that cannot get the lock
+within LOCK_WAIT_SECONDS stops with one line naming the holder, before it changes anything.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class LedgerLock:
     def __init__(self, store: ledger.Store, client: aioredis.Redis) -> None:
         self.store, self.client = store, client
         self._fd: int | None = None
+        self._path: Path | None = None
         self._token: str | None = None
 
     async def acquire(self) -> None:
@@ -54,8 +55,13 @@ class LedgerLock:
             await self.client.eval(_RELEASE, 1, _lock_key(self.store.redis_key), self._token)
             self._token = None
         if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = None
+            # Removed while still held (so no lock file stays beside the ledger), then the flock drops with the
+            # descriptor. A run that opened the old file meanwhile sees it is gone and tries again.
+            if self._path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._path.unlink()
+            os.close(self._fd)
+            self._fd, self._path = None, None
 
     def _label(self) -> str:
         return f"{operator()} pid {os.getpid()}"
@@ -81,9 +87,12 @@ class LedgerLock:
         except BlockingIOError:
             os.close(fd)
             return False
+        if not _still_at(fd, path):  # its holder removed it as we opened it: lock the new file instead
+            os.close(fd)
+            return False
         os.ftruncate(fd, 0)
         os.write(fd, self._label().encode())
-        self._fd = fd
+        self._fd, self._path = fd, path
         return True
 
     async def _holder(self) -> str:
@@ -94,6 +103,14 @@ class LedgerLock:
             assert self.store.path is not None
             return _lock_path(self.store.path).read_text(encoding="utf-8").strip() or "unknown"
         return "unknown"
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """True when `path` still names the file open as `fd`."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _lock_key(ledger_key: str) -> str:

@@ -16,8 +16,9 @@ import psycopg
 import pytest
 import redis
 
-from harness.isolation import ScenarioEnv
+from harness.isolation import Isolation, ScenarioEnv
 from simulator.db.errors import PrismaError
+from simulator.queues.bull_host.spares import SPARES
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
@@ -31,8 +32,11 @@ def part_threads() -> list[str]:
     return sorted(thread.name for thread in threading.enumerate() if thread.name in PART_THREADS)
 
 
-def open_fds() -> set[str]:
-    """What this process's file descriptors point at (sockets and pipes by inode)."""
+def open_fds(isolation: Isolation) -> set[str]:
+    """What this process's file descriptors point at (sockets and pipes by inode), with the session's own
+    background work done: the idle spare Bull hosts (a pool of the process) ended, no clone or drop in progress."""
+    SPARES.close()
+    isolation.settle()
     gc.collect()  # sockets only garbage holds are not the parts' doing
     found = set()
     for fd in os.listdir("/proc/self/fd"):
@@ -53,24 +57,25 @@ def api_connections(database_url: str) -> int:
 
 
 def test_a_database_that_does_not_exist_fails_the_constructor_and_stops_the_servers_started_before(
-        scenario: ScenarioEnv) -> None:
-    before_threads, before_fds = part_threads(), open_fds()
+        scenario: ScenarioEnv, isolation: Isolation) -> None:
+    before_threads, before_fds = part_threads(), open_fds(isolation)
     missing = replace(scenario, database_url=other_database(scenario.database_url, "no_such_database"))
     with pytest.raises(PrismaError, match="no_such_database"):
         Simulation(missing, release=HEALTHY)  # the search and review servers and the Bull host start first
     assert part_threads() == before_threads
-    assert open_fds() - before_fds == set(), "a socket or the loop's selector of a started part is still open"
+    assert open_fds(isolation) - before_fds == set(), "a socket or the loop's selector of a started part is still open"
 
 
-def test_a_deployment_that_fails_closes_the_api_client_and_the_servers(scenario: ScenarioEnv) -> None:
-    before_threads, before_fds = part_threads(), open_fds()
+def test_a_deployment_that_fails_closes_the_api_client_and_the_servers(scenario: ScenarioEnv,
+                                                                       isolation: Isolation) -> None:
+    before_threads, before_fds = part_threads(), open_fds(isolation)
     with pytest.raises(ValueError, match="worker_mode"):
         Simulation(scenario, release=HEALTHY, worker_mode="threads")  # type: ignore[arg-type]
     assert part_threads() == before_threads
     # The API client had connected (it wrote the merchant): its connections are gone from the server too.
     wait_until(lambda: api_connections(scenario.database_url) == 0, "the API client's connections to close",
                timeout=10)
-    assert open_fds() - before_fds == set()
+    assert open_fds(isolation) - before_fds == set()
 
 
 def test_a_started_simulation_runs_its_parts_and_close_stops_them(scenario: ScenarioEnv) -> None:

@@ -63,6 +63,8 @@ def test_a_lock_held_past_the_wait_is_refused_naming_the_holder_and_released_aft
             await second.release()
             if where == "redis":
                 assert await client.exists(f"{ledger.ledger_key(scenario.prefix)}:lock") == 0
+            else:
+                assert list(tmp_path.iterdir()) == [], "the lock file is removed with the lock"
         finally:
             await client.aclose()
 
