@@ -1,6 +1,6 @@
 // Hosts real Bull 4 queues and workers for one deployment of the simulated app; each job goes to Python.
-// Usage: node host.js '<json config>' with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py);
-// without the argument the config is the first line on stdin (a spare host started ahead, bull already loaded).
+// Usage: node host.js with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py); the config is the
+// first line on stdin, so a host can be started ahead with bull loaded and be given its queues later (spares.py).
 // Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings,
 //          journal: null | {global: bool}}: with a journal, job events also go to the stream
 //          `<prefix>:<queue>:journal` (the job ledger's source; Bull 4 keeps no event stream of its own): this
@@ -25,7 +25,7 @@ const writeOut = process.stdout.write.bind(process.stdout);
 console.log = console.info = console.debug = (...args) => console.error(...args);
 const send = (message) => writeOut(JSON.stringify(message) + "\n");
 
-let config = null; // set once, from argv or from the first stdin line
+let config = null; // set once, from the first stdin line
 const queues = new Map(); // name -> Bull Queue
 const pendingJobs = new Map(); // request -> {resolve, reject} of the processor's promise
 let nextRequest = 1;
@@ -292,7 +292,6 @@ function fail(err) {
 }
 
 function main() {
-  if (process.argv[2]) config = JSON.parse(process.argv[2]);
   let buffer = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
@@ -314,7 +313,6 @@ function main() {
     }
   });
   process.stdin.on("end", () => abandon("stdin closed"));
-  if (config !== null) start().catch(fail);
 }
 
 main();

@@ -35,13 +35,18 @@ class HostSpares:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             taken = None
+            dead = []
             while idle and taken is None:
                 candidate = idle.pop(0)
                 if candidate.poll() is None:
                     taken = candidate
+                else:
+                    dead.append(candidate)
             if not self._registered:
                 atexit.register(self.close)
                 self._registered = True
+        for process in dead:  # its pipes are closed too
+            _end(process)
         if taken is None:
             taken = _spawn(runtime, node_modules, script)
         self._top_up(key, runtime, node_modules, script)
