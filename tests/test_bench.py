@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.features import KINDS, breakdown
 from harness.backends import BackendConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +26,7 @@ FIGURES = {
       for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling", "ratio_to_bullmq")),
     "workflow_scaling_2_vs_1",
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
-    "features_n1_s", "features_n2_s", "features_speedup",
+    "features_n1_s", "features_n2_s", "features_speedup", *(f"features_n1_{kind}_s" for kind in KINDS),
     "scan_files_per_s", "scan_ms_per_file", "scan_tool_startup_ms", "scan_per_file_vs_startup",
 }
 
@@ -54,6 +55,10 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
     assert "passed" in figures["features_n1_s"]["label"], figures["features_n1_s"]["label"]
+    # The serial gate's time per kind of work adds up to its wall time; the smoke scenario's steps were timed.
+    kinds = {kind: figures[f"features_n1_{kind}_s"]["value"] for kind in KINDS}
+    assert sum(kinds.values()) == pytest.approx(figures["features_n1_s"]["value"], rel=0.01), kinds
+    assert kinds["scenario_servers"] > 0 and kinds["workflows"] > 0 and kinds["outside_tests"] > 0, kinds
     assert "Isolation.create, prefetch" in completed.stdout, "the table is printed"
     assert not list(tmp_path.glob(".*.tmp")), "no half-written JSON left behind"
 
@@ -66,10 +71,25 @@ def test_features_none_measures_all_but_the_gate(backend_config: BackendConfig, 
                        "--rounds", "1", "--hours", "0.1", "--scales", "3600", "--features", "none")
     assert completed.returncode == 0, completed.stderr[-3000:]
     figures = json.loads(out.read_text())["figures"]
-    gate = {"features_n1_s", "features_n2_s", "features_speedup"}
+    gate = {"features_n1_s", "features_n2_s", "features_speedup", *(f"features_n1_{kind}_s" for kind in KINDS)}
     assert not gate & set(figures)
     assert {"bullmq_noop_per_s", "bull_noop_per_s", "workflow_p1_jobs_per_s", "compression_hours_per_s"} <= set(figures)
     assert "gate: skipped" in completed.stderr
+
+
+def test_breakdown_sorts_steps_by_kind_and_adds_up_to_the_wall_time() -> None:
+    step_times = {
+        "phases": {"setup": 1.0, "call": 10.0, "teardown": 2.0},
+        "steps": {"run_tool_step": {"seconds": 3.0, "calls": 5}, "have_run_tool": {"seconds": 1.0, "calls": 2},
+                  "run_for": {"seconds": 2.5, "calls": 3}, "a_step_of_tomorrow": {"seconds": 0.5, "calls": 1}},
+    }
+    kinds = breakdown(step_times, wall_seconds=15.0)
+    assert set(kinds) == set(KINDS)
+    assert kinds["tools"] == 4.0 and kinds["fixed_waits"] == 2.5
+    # An unknown step and the call phase's time outside any step (10 - 7) are "other".
+    assert kinds["other_steps"] == pytest.approx(0.5 + 3.0)
+    assert kinds["setup_teardown"] == 3.0 and kinds["outside_tests"] == pytest.approx(2.0)
+    assert sum(kinds.values()) == pytest.approx(15.0)
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
