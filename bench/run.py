@@ -175,6 +175,7 @@ def _gate(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:
         results.add(f"features_n{workers}_s", "gate", f"pytest {sizes.features} {label} ({gate.summary})",
                     gate.wall_seconds, "s", goal=goal, met=met)
         for kind, seconds in gate.breakdown.items():
-            results.add(f"features_n1_{kind}_s", "gate", f"serial gate: {features.KIND_LABELS[kind]}", seconds, "s")
+            results.add(f"features_n{workers}_{kind}_s", "gate", f"{label} gate: {features.KIND_LABELS[kind]}", seconds,
+                        "s")
     results.add("features_speedup", "gate", "serial ÷ -n 2", results.value("features_n1_s") / results.value(
         "features_n2_s"), "x")

@@ -22,7 +22,6 @@ class StepTimes:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.session_started = time.perf_counter()
         self.step_seconds: defaultdict[str, float] = defaultdict(float)
         self.step_calls: Counter[str] = Counter()
         self.phase_seconds: defaultdict[str, float] = defaultdict(float)
@@ -33,7 +32,6 @@ class StepTimes:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "session_seconds": time.perf_counter() - self.session_started,
             "phases": dict(self.phase_seconds),
             "steps": {name: {"seconds": seconds, "calls": self.step_calls[name]}
                       for name, seconds in sorted(self.step_seconds.items(), key=lambda item: -item[1])},
@@ -65,7 +63,7 @@ class StepTimes:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
-        # Written at the very end: the session's own start and the last teardown are in it.
+        # Written at the very end, after the last teardown's report.
         self.path.write_text(json.dumps(self.as_json(), indent=2))
 
 
