@@ -7,6 +7,7 @@ other (`prisma.model.findMany()`, `$queryRaw`, `$transaction`, ... elsewhere) ma
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from recovery_tools.detect.app import AppSource
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 BUG_ID = "prisma-warmup"
+# a file that does not parse can hide a database call only if its text has one
+CALL_TEXT = re.compile(r"\$(?:queryRaw|executeRaw|transaction)"
+                       r"|\.(?:find|create|update|upsert|delete|count|aggregate|groupBy)\w*\s*\(")
 MODEL_OPERATIONS = frozenset({
     "findMany", "findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "create", "createMany",
     "createManyAndReturn", "update", "updateMany", "upsert", "delete", "deleteMany", "count", "aggregate", "groupBy",
@@ -80,7 +84,7 @@ def detect(app: AppSource) -> Verdict:
                 direct.append(Evidence(source.rel, line(call), f"`{what}(...)` runs without {helper}: on a cold "
                                                                "instance it races the engine (Engine is not yet "
                                                                "connected)"))
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(CALL_TEXT)
     if direct:
         return broken(*direct, *unreadable)
     if unreadable:
