@@ -109,7 +109,9 @@ def test_text_output_names_state_evidence_and_release() -> None:
 def test_unknown_counts_as_broken_unless_assumed_fixed(tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(APPS / "deploy", app)
-    (app / "api" / "lib" / "broken.js").write_text("module.exports = {\n", encoding="utf-8")
+    # a deployed file (api/ convention) that does not parse, whose text could hold each of the deploy's bugs
+    (app / "api" / "lib" / "broken.js").write_text("const rows = await prisma.$queryRaw`SELECT 1 FROM x`;\n"
+                                                   "module.exports = {\n", encoding="utf-8")
     code, document = detect_json(app)
     assert code == 1
     bug = document["bugs"]["const-reassignment"]
