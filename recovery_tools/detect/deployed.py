@@ -67,6 +67,7 @@ class DeployedSet:
     order: dict[str, tuple[int, int]] = field(default_factory=dict)  # rel -> (entry's rank, imports deep)
     every_file: bool = False  # no entry point found: every JS/TS file counts as deployed
     all_files: tuple[str, ...] = ()
+    resolver: Resolver | None = None  # how the app's imports resolve (for detectors that follow one)
 
     def __contains__(self, rel: object) -> bool:
         return self.every_file or rel in self.parent
@@ -125,7 +126,7 @@ def build(app: AppSource, entries: Iterable[Path] = ()) -> DeployedSet:
     resolver = Resolver(app.root, set(files))
     given = list(entries)
     found = _given(app, given, files) if given else _configured(app, resolver, files)
-    scope = DeployedSet(found, all_files=tuple(files))
+    scope = DeployedSet(found, all_files=tuple(files), resolver=resolver)
     if not found:
         scope.every_file = True
         return scope
