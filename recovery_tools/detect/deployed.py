@@ -231,7 +231,8 @@ def specifiers(source: SourceFile) -> list[str]:
     """The module specifiers a file loads with a literal (in source order, each once)."""
     if source.parsed is None:
         text = source.text or ""
-        return list(dict.fromkeys(next(g for g in m.groups() if g) for m in _TEXT_SPECIFIERS.finditer(text)))
+        return list(dict.fromkeys(next(g for g in m.groups() if g) for m in _TEXT_SPECIFIERS.finditer(text)
+                                  if not m.group(0).lstrip(" \t\r\n;").startswith(("import type ", "export type "))))
     return list(dict.fromkeys(_parsed_specifiers(source.parsed)))
 
 
@@ -249,7 +250,7 @@ def _parsed_specifiers(parsed: Parsed) -> Iterable[str]:
             if value is not None:
                 found.append((statement.start_byte, value))
     for match in _LOAD.finditer(parsed.source):
-        node = parsed.root.descendant_for_byte_range(match.start(), match.start() + 1)
+        node = parsed.root.named_descendant_for_byte_range(match.start(), match.start() + 1)
         call = node.parent if node is not None else None
         if call is None or call.type != "call_expression" or call.child_by_field_name("function") != node:
             continue

@@ -159,6 +159,9 @@ class Program:
                     known += [d for d in self.functions[target] if d not in known]
         self.connecting: dict[str, tuple[str, int]] = {}  # name -> where (file, line) one definition connects
         self._connecting_nodes: set[int] = set()
+        self.connectors = sorted({name for name, definitions in self.functions.items() for _, node in definitions
+                                  if any(callee_name(call) == "$connect"
+                                         for _, call in self._awaited_calls.get(node.id, ()))})
         changed = True
         while changed:  # to a fixed point: a function awaiting a connecting one connects too
             changed = False
@@ -615,7 +618,7 @@ def detect(app: AppSource) -> Verdict:
         reason = (f"{untraced} database calls on clients their callers provide, none traced to a connection"
                   if untraced else "no Prisma database call found in the deployed code")
         return unknown(Evidence(".", 0, reason))
-    ways = ", ".join(sorted(program.helpers)) or ", ".join(sorted(program.connecting)[:5])
+    ways = ", ".join(sorted(program.helpers)) or ", ".join(program.connectors[:5])
     note = f"; {untraced} on clients their callers provide, not traced" if untraced else ""
-    return fixed(Evidence(".", 0, f"all {guarded} traced database calls wait for the connection (through "
-                                  f"{ways}, which await $connect() first){note}"))
+    return fixed(Evidence(".", 0, f"all {guarded} traced database calls wait for the connection (through {ways}, "
+                                  f"which await $connect() first){note}"))
