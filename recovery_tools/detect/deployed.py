@@ -103,7 +103,8 @@ class DeployedSet:
         configured = [e.rel for e in self.entries if e.rank == CONFIGURED]
         named = ", ".join(configured[:4]) + (", ..." if len(configured) > 4 else "")
         by_convention = len(self.entries) - len(configured)
-        how = (f"{len(configured)} configured ({named})" if configured else "") + (
+        given = "given with --entry" if any(e.found_by == "--entry" for e in self.entries) else "configured"
+        how = (f"{len(configured)} {given} ({named})" if configured else "") + (
             f"{', ' if configured else ''}{by_convention} by the api/ convention" if by_convention else "")
         return (f"scope: {len(self.parent)} deployed JS/TS files reached from entry points {how}; "
                 f"{len(self.not_deployed)} not deployed, never evidence")

@@ -146,6 +146,7 @@ def test_entry_overrides_and_a_bad_entry_is_an_error(tmp_path: Path) -> None:
     app = read(tmp_path, VERCEL, "test-upload.js")
     assert app.scope.to_dict()["entry_points"] == ["test-upload.js"]
     assert app.scope.deployed == ["test-upload.js"]
+    assert "entry points 1 given with --entry (test-upload.js)" in app.scope.summary()
     with pytest.raises(AppSourceError, match="--entry nope.js: not a JS/TS file of the app"):
         read(tmp_path, {}, "nope.js")
 
@@ -182,3 +183,13 @@ def test_cli_json_scope_via_and_text_line(tmp_path: Path) -> None:
     assert any("helper.js:2:" in line and line.endswith("(via api/src/server.js, 2 imports)") for line in text)
     bad = run(str(tmp_path), "--entry", "missing.js")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--entry missing.js" in bad.stderr
+
+
+def test_a_deployed_file_that_does_not_parse_is_followed_through_its_text(tmp_path: Path) -> None:
+    app = read(tmp_path, {
+        "api/index.js": "import { a } from './lib/a.js';\nconst b = require('./lib/b');\nfunction (\n",
+        "api/lib/a.js": "export const a = 1;\n", "api/lib/b.js": "module.exports = 2;\n",
+        "api/lib/c.js": "module.exports = 3;\n",  # not imported by anything
+    }, "api/index.js")
+    assert next(f for f in app.files if f.rel == "api/index.js").error is not None
+    assert sorted(app.scope.deployed) == ["api/index.js", "api/lib/a.js", "api/lib/b.js"]
