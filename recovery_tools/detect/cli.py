@@ -45,8 +45,9 @@ JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ...,
                                                          "(paths relative to PATH; via: entry point, ..., file).")]
 Entry = Annotated[
     list[Path] | None,
-    typer.Option(metavar="FILE", help="An entry point of the deployment (repeatable; relative to PATH or "
-                                      "absolute): replaces those found in vercel.json, api/ and package.json."),
+    typer.Option(metavar="FILE", help="An entry point of the deployment (repeatable; relative to PATH, else to "
+                                      "the working directory, or absolute): replaces those found in "
+                                      "vercel.json, api/ and package.json."),
 ]
 
 

@@ -153,6 +153,8 @@ def _given(app: AppSource, given: list[Path], files: dict[str, SourceFile]) -> l
     found = []
     for path in given:
         full = path if path.is_absolute() else app.root / path
+        if not full.is_file() and path.is_file():
+            full = path.resolve()  # relative to the working directory
         rel = app.rel(full)
         if rel not in files:
             raise EntryError(f"--entry {path}: not a JS/TS file of the app under {app.root}")
