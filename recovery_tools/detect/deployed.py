@@ -210,16 +210,16 @@ def _package_entries(app: AppSource, resolver: Resolver, add: Any) -> None:
     if not isinstance(document, dict):
         return
     if isinstance(document.get("main"), str):
-        add(resolver.file(posixpath.normpath(document["main"])), "package.json main")
+        add(resolver.source_of(document["main"]), "package.json main")
     for target in _strings(document.get("exports")):
         if "*" not in target:
-            add(resolver.file(posixpath.normpath(target)), "package.json exports")
+            add(resolver.source_of(target), "package.json exports")
     scripts = document.get("scripts")
     start = scripts.get("start") if isinstance(scripts, dict) else None
     if isinstance(start, str):
         for token in re.split(r"[\s;&|]+", start):
             if token and not token.startswith("-") and Path(token).suffix.lower() in EXTENSIONS:
-                add(resolver.file(posixpath.normpath(token)), "package.json scripts.start")
+                add(resolver.source_of(token), "package.json scripts.start")
 
 
 def is_vercel_function(rel: str, project: str = "") -> bool:
@@ -320,6 +320,18 @@ class Resolver:
             if index in self.files:
                 return index
         return None
+
+    def source_of(self, path: str) -> str | None:
+        """The app's file a package.json path names; a path in the TypeScript build output (tsconfig `outDir`,
+        e.g. `dist/src/server.js`) maps back to its source under `rootDir` (`src/server.ts`)."""
+        found = self.file(posixpath.normpath(path))
+        options = self._compiler_options("tsconfig.json") if found is None else None
+        out = options.get("outDir") if options else None
+        if isinstance(out, str):
+            out, path = posixpath.normpath(out), posixpath.normpath(path)
+            if path.startswith(out + "/"):
+                found = self.file(_join(str(options.get("rootDir", ".") if options else "."), path[len(out) + 1:]))
+        return found
 
     def route(self, project: str, url: object) -> str | None:
         """The file a Vercel route path serves (`/api/x` -> api/x.js), or None (a URL, a pattern, a page)."""

@@ -302,7 +302,7 @@ class Program:
         if node.type == "call_expression":
             return self._call_origin(node, awaited, source)
         if node.type == "new_expression" and callee_name(node) == CLIENT_CLASS:
-            return Origin(HAZARD, f"a `new {CLIENT_CLASS}()` nobody connected (line {line(node)})")
+            return Origin(HAZARD, f"a `new {CLIENT_CLASS}()` nobody connected ({source.rel}:{line(node)})")
         if node.type == "member_expression":
             return self._member_origin(node, source, depth)
         if node.type == "identifier":

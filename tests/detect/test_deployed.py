@@ -135,6 +135,17 @@ def test_package_json_when_there_is_no_vercel_entry(tmp_path: Path) -> None:
     assert app.scope.not_deployed == ["scripts/seed.js"]
 
 
+def test_a_start_script_in_the_typescript_build_output_maps_back_to_its_source(tmp_path: Path) -> None:
+    app = read(tmp_path, {
+        "package.json": json.dumps({"scripts": {"start": "node dist/src/server.js", "dev": "ts-node src/dev.ts"}}),
+        "tsconfig.json": json.dumps({"compilerOptions": {"rootDir": ".", "outDir": "dist"}}),
+        "src/server.ts": "import { app } from './app';\n", "src/app.ts": "export const app = 1;\n",
+        "src/dev.ts": "import './server';\n",
+    })
+    assert app.scope.to_dict()["found_by"] == {"src/server.ts": "package.json scripts.start"}
+    assert app.scope.not_deployed == ["src/dev.ts"]
+
+
 def test_without_any_entry_point_every_file_counts(tmp_path: Path) -> None:
     app = read(tmp_path, {"a.js": "const a = 1;\n", "b/c.js": "let c;\n"})
     assert app.scope.every_file and sorted(app.scope.deployed) == ["a.js", "b/c.js"]

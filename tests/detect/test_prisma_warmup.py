@@ -99,7 +99,8 @@ def test_a_bare_client_is_the_hazard_unless_its_module_awaits_the_connection_at_
               "export default prisma;\n")
     route = "import prisma from '../lib/client.js';\nexport const list = () => prisma.user.findMany();\n"
     verdict = judge(tmp_path, {"api/src/lib/client.js": client, "api/src/routes/users.js": route})
-    assert verdict.state == "broken" and "a `new PrismaClient()` nobody connected (line 2)" in verdict.evidence[0].why
+    assert verdict.state == "broken"
+    assert "a `new PrismaClient()` nobody connected (api/src/lib/client.js:2)" in verdict.evidence[0].why
     connected = client.replace("export default", "await prisma.$connect();\nexport default")
     assert judge(tmp_path, {"api/src/lib/client.js": connected}).state == "fixed"
 
