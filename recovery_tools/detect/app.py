@@ -1,14 +1,16 @@
 """An app's repository as the detectors read it: its JS/TS files parsed once (or the reason they do not parse),
-its JSON and Prisma files, every path shown relative to the root."""
+the deployed set among them (what detectors judge), its JSON and Prisma files, every path relative to the root."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recovery_tools.detect import deployed
 from recovery_tools.detect.model import Evidence
 from recovery_tools.source import js
 from recovery_tools.source.files import minified_reason, source_files
@@ -26,6 +28,7 @@ class SourceFile:
     rel: str
     parsed: js.Parsed | None = None
     error: str | None = None
+    text: str | None = None  # kept only for a file that does not parse (its imports and what it may hold)
 
 
 @dataclass
@@ -36,9 +39,14 @@ class AppSource:
     files: list[SourceFile] = field(default_factory=list)
     prisma_schema: Path | None = None  # the app's schema.prisma (found under the root unless given)
     config_queues: tuple[str, ...] = ()  # the tool config's queue names (when the app's own list is not found)
+    scope: deployed.DeployedSet = field(default_factory=lambda: deployed.DeployedSet([]))
+    _ranked: list[SourceFile] = field(default_factory=list, repr=False)
 
     @classmethod
-    def read(cls, root: Path, prisma_schema: Path | None = None, config_queues: tuple[str, ...] = ()) -> AppSource:
+    def read(cls, root: Path, prisma_schema: Path | None = None, config_queues: tuple[str, ...] = (),
+             entries: Iterable[Path] = ()) -> AppSource:
+        """Read the app at `root`; `entries` (absolute or relative to the root) replace the entry points found
+        in its config (AppSourceError when one is not a JS/TS file of the app)."""
         if not root.exists():
             raise AppSourceError(f"{root}: no such file or directory")
         app = cls(root.resolve() if root.is_dir() else root.resolve().parent, config_queues=config_queues)
@@ -48,6 +56,12 @@ class AppSource:
         if not any(f.parsed for f in app.files):
             detail = f" ({app.files[0].rel}: {app.files[0].error})" if app.files else ""
             raise AppSourceError(f"{root}: no JavaScript or TypeScript file to read{detail}")
+        try:
+            app.scope = deployed.build(app, entries)
+        except deployed.EntryError as error:
+            raise AppSourceError(str(error)) from None
+        # stable: files of one rank keep the walk's order
+        app._ranked = sorted((f for f in app.files if f.rel in app.scope), key=lambda f: app.scope.rank(f.rel)[:2])
         return app
 
     def default_schema(self) -> Path | None:
@@ -63,14 +77,21 @@ class AppSource:
         except ValueError:
             return path.as_posix()
 
+    def deployed(self) -> list[SourceFile]:
+        """The deployed JS/TS files, ranked: reached from a configured entry point first, fewest imports deep."""
+        return self._ranked if self._ranked or not self.files else self.files
+
     def parsed(self) -> Iterator[tuple[SourceFile, js.Parsed]]:
-        for source in self.files:
+        """The deployed files that parse, ranked: the only code a detector judges."""
+        for source in self.deployed():
             if source.parsed is not None:
                 yield source, source.parsed
 
-    def unreadable(self) -> list[Evidence]:
-        """One evidence per file that does not parse: a detector that could not read it cannot say `fixed`."""
-        return [Evidence(f.rel, 0, f"cannot read: {f.error}") for f in self.files if f.error]
+    def unreadable(self, could_hold: re.Pattern[str] | None = None) -> list[Evidence]:
+        """One evidence per deployed file that does not parse and whose text `could_hold` the bug's evidence (a
+        file never read as text counts always): a detector that could not read it cannot say `fixed`."""
+        return [Evidence(f.rel, 0, f"cannot read: {f.error}") for f in self.deployed()
+                if f.error and (could_hold is None or f.text is None or could_hold.search(f.text))]
 
     def find(self, *names: str) -> list[Path]:
         """Files under the root with one of these names (dependencies and build output left out), sorted."""
@@ -94,10 +115,10 @@ def _read(path: Path, rel: str) -> SourceFile:
         return source
     reason = minified_reason(text)
     if reason:
-        source.error = reason
+        source.error, source.text = reason, text
         return source
     try:
         source.parsed = js.parse(text, path.suffix)
     except js.JsSyntaxError as error:
-        source.error = str(error)
+        source.error, source.text = str(error), text
     return source

@@ -19,6 +19,9 @@ HELP = (
     "Read an app's source and tell, for each bug of the recovery checklist's catalogue, whether this commit holds "
     "its broken or its fixed form, with evidence (file:line, why); then the name of the release it holds, as the "
     "harness's `pytest features/ --release NAME` reads it.\n\n"
+    "Only deployed code is evidence: the files reached through imports from the app's entry points (vercel.json "
+    "functions, crons and rewrites, Vercel's api/ convention, else package.json main/exports/start; --entry "
+    "replaces them). Root-level scripts and a front end no function imports are listed as not deployed.\n\n"
     f"Bugs: {', '.join(BUG_IDS)}. A bug the source does not show either way is `unknown` and counts as broken "
     "unless --assume-fixed names it.\n\n"
     f"Exit codes: 0 every fix the deploy must hold is there ({', '.join(REQUIRED_FIXES)}), 1 some are not, "
@@ -36,9 +39,16 @@ AssumeFixed = Annotated[
     typer.Option(metavar="ID", help="Count this bug as fixed when its detector says unknown (repeatable); a bug "
                                     "the source shows broken stays broken."),
 ]
-JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ..., "bugs": {ID: {"state", '
-                                                         '"evidence": [{"file", "line", "why"}]}}} (paths '
-                                                         "relative to PATH).")]
+JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ..., "scope": {"entry_points", '
+                                                         '"found_by", "deployed", "not_deployed"}, "bugs": {ID: '
+                                                         '{"state", "evidence": [{"file", "line", "why", "via"}]}}} '
+                                                         "(paths relative to PATH; via: entry point, ..., file).")]
+Entry = Annotated[
+    list[Path] | None,
+    typer.Option(metavar="FILE", help="An entry point of the deployment (repeatable; relative to PATH, else to "
+                                      "the working directory, or absolute): replaces those found in "
+                                      "vercel.json, api/ and package.json."),
+]
 
 
 @app.command(help=HELP)
@@ -46,6 +56,7 @@ def detect(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="The app's repository root (or a folder of it).")],
     prisma_schema: PrismaSchemaPath = None,
     assume_fixed: AssumeFixed = None,
+    entry: Entry = None,
     json_output: JsonOutput = False,
     config: ConfigPath = None,
 ) -> None:
@@ -57,7 +68,8 @@ def detect(
     try:
         fallback = settings.prisma_schema if settings.source is not None else None
         detection = detect_release(path, prisma_schema=schema, fallback_schema=fallback,
-                                   config_queues=settings.queues, assume_fixed=frozenset(assume_fixed or ()))
+                                   config_queues=settings.queues, assume_fixed=frozenset(assume_fixed or ()),
+                                   entries=entry or ())
     except AppSourceError as error:
         raise ToolError(str(error)) from None
     except ValueError as error:

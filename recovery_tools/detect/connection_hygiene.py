@@ -8,6 +8,7 @@ on the client it replaces. A client kept in a function's own variable is a clien
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from recovery_tools.detect.app import AppSource
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 BUG_ID = "connection-hygiene"
+CLIENT_TEXT = re.compile(r"\bPrismaClient\b")
 CLIENT = "PrismaClient"
 
 
@@ -104,7 +106,7 @@ def detect(app: AppSource) -> Verdict:
                 else:
                     good.append(Evidence(source.rel, line(node), "PrismaClient created once (module level, a "
                                                                  "guarded singleton, or after `$disconnect()`)"))
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(CLIENT_TEXT)
     if found:
         return broken(*found, *unreadable)
     if unreadable:

@@ -3,12 +3,15 @@ destructured bindings included; a `let`/`var` of the same name in an inner scope
 
 from __future__ import annotations
 
+import re
+
 from recovery_tools.detect.app import AppSource
 from recovery_tools.detect.model import Evidence, Verdict, broken, fixed, unknown
 from recovery_tools.detect.scopes import Scopes, written_names
 from recovery_tools.source.js import Parsed, line, walk
 
 BUG_ID = "const-reassignment"
+CONST_TEXT = re.compile(r"\bconst\b")  # a file that does not parse can hide a const write only if it has one
 
 
 def violations(parsed: Parsed, rel: str) -> list[Evidence]:
@@ -27,7 +30,7 @@ def violations(parsed: Parsed, rel: str) -> list[Evidence]:
 
 def detect(app: AppSource) -> Verdict:
     found = [evidence for source, parsed in app.parsed() for evidence in violations(parsed, source.rel)]
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(CONST_TEXT)
     if found:
         return broken(*found, *unreadable)
     if unreadable:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recovery_tools.detect import DETECTORS
 from recovery_tools.detect.app import AppSource
+from recovery_tools.detect.deployed import DeployedSet
 from recovery_tools.detect.model import BROKEN, FIXED, UNKNOWN, Evidence, Verdict
 from recovery_tools.detect.releases import BUG_IDS, REQUIRED_FIXES, release_name
 
@@ -19,6 +21,7 @@ class Detection:
     root: Path
     verdicts: dict[str, Verdict]
     assumed_fixed: frozenset[str] = field(default=frozenset())
+    scope: DeployedSet | None = None  # the deployed set the detectors judged
 
     def counts_as_fixed(self, bug_id: str) -> bool:
         state = self.verdicts[bug_id].state
@@ -40,6 +43,7 @@ class Detection:
     def to_dict(self) -> dict[str, object]:
         return {
             "release": self.release,
+            "scope": self.scope.to_dict() if self.scope is not None else None,
             "bugs": {bug_id: {"state": verdict.state, "evidence": [e.to_dict() for e in verdict.evidence],
                               "counts_as": "fixed" if self.counts_as_fixed(bug_id) else BROKEN,
                               "assumed_fixed": bug_id in self.assumed_fixed and verdict.state == UNKNOWN}
@@ -50,14 +54,16 @@ class Detection:
 
 
 def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_schema: Path | None = None,
-                   config_queues: tuple[str, ...] = (), assume_fixed: frozenset[str] = frozenset()) -> Detection:
-    """Every detector on the app at `root`; AppSourceError when it is not an app's source. The Prisma schema is
-    `prisma_schema`, else the app's own, else `fallback_schema`. A detector that fails on code it did not
-    expect answers `unknown` with the error, so one bug never hides the others."""
+                   config_queues: tuple[str, ...] = (), assume_fixed: frozenset[str] = frozenset(),
+                   entries: Iterable[Path] = ()) -> Detection:
+    """Every detector on the deployed code of the app at `root` (its entry points, or `entries`, followed through
+    their imports); AppSourceError when it is not an app's source. The Prisma schema is `prisma_schema`, else
+    the app's own, else `fallback_schema`. A detector that fails on code it did not expect answers `unknown`
+    with the error, so one bug never hides the others. Each evidence in code carries its import path."""
     unknown_ids = assume_fixed - set(BUG_IDS)
     if unknown_ids:
         raise ValueError(f"unknown bug id(s) {', '.join(sorted(unknown_ids))}; known: {', '.join(BUG_IDS)}")
-    app = AppSource.read(root, prisma_schema, config_queues)
+    app = AppSource.read(root, prisma_schema, config_queues, entries)
     if app.prisma_schema is None and fallback_schema is not None and fallback_schema.is_file():
         app.prisma_schema = fallback_schema
     verdicts: dict[str, Verdict] = {}
@@ -68,13 +74,16 @@ def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_sc
             where = traceback.extract_tb(error.__traceback__)[-1]
             why = f"the detector failed: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
             verdicts[bug_id] = Verdict(UNKNOWN, (Evidence(".", 0, why),))
-    return Detection(app.root, verdicts, assume_fixed)
+    for bug_id, verdict in verdicts.items():
+        verdicts[bug_id] = Verdict(verdict.state, tuple(replace(e, via=tuple(app.scope.import_path(e.file)))
+                                                        for e in verdict.evidence))
+    return Detection(app.root, verdicts, assume_fixed, app.scope)
 
 
 def summary_lines(detection: Detection, limit: int = 0) -> list[str]:
     """The detection for people: per bug its state and evidence (at most `limit` each, 0 = all), then the
-    release."""
-    lines = []
+    release. An evidence reached through imports names its entry point."""
+    lines = [detection.scope.summary()] if detection.scope is not None else []
     for bug_id, verdict in detection.verdicts.items():
         note = ""
         if verdict.state == UNKNOWN:
@@ -83,8 +92,16 @@ def summary_lines(detection: Detection, limit: int = 0) -> list[str]:
             note = " (--assume-fixed ignored: the source shows it broken)"
         lines.append(f"{bug_id}: {verdict.state}{note}")
         shown = verdict.evidence if not limit else verdict.evidence[:limit]
-        lines += [f"  {e.where()}: {e.why}" for e in shown]
+        lines += [f"  {e.where()}: {e.why}{_via(e)}" for e in shown]
         if len(shown) < len(verdict.evidence):
             lines.append(f"  ... and {len(verdict.evidence) - len(shown)} more")
     lines.append(f"release: {detection.release}")
     return lines
+
+
+def _via(evidence: Evidence) -> str:
+    """` (via ENTRY, N imports)` for code reached through imports; "" for an entry point or a file not code."""
+    if len(evidence.via) < 2:
+        return ""
+    hops = len(evidence.via) - 1
+    return f" (via {evidence.via[0]}, {hops} import{'s' if hops > 1 else ''})"

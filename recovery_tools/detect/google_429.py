@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 BUG_ID = "google-429"
 _SEARCH_URL = re.compile(r"customsearch|googleapis\.com", re.IGNORECASE)
+SEARCH_TEXT = _SEARCH_URL  # a file that does not parse can hide the search only if it names the API
 _WAITS = re.compile(r"sleep|delay|wait|setTimeout|backoff|pause", re.IGNORECASE)
 
 
@@ -136,7 +137,7 @@ def detect(app: AppSource) -> Verdict:
         sites = _search_sites(parsed)
         if sites:
             verdicts.append(_judge(source, parsed, sites))
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(SEARCH_TEXT)
     if any(v.state == "broken" for v in verdicts):
         return broken(*(e for v in verdicts if v.state == "broken" for e in v.evidence), *unreadable)
     if unreadable:

@@ -6,6 +6,8 @@ schema file instead of a database, so it needs no connection: the tables that ex
 
 from __future__ import annotations
 
+import re
+
 from recovery_tools.check_table_names.hints import candidates, table_hint
 from recovery_tools.check_table_names.scan import ScanResult, scan_file
 from recovery_tools.detect.app import AppSource
@@ -14,6 +16,7 @@ from recovery_tools.prisma_schema import PrismaSchemaError, read_prisma_document
 from recovery_tools.source import js
 
 BUG_ID = "image-review-table-mismatch"
+SQL_TEXT = re.compile(r"\b(?:select|insert|update|delete|from|join)\b", re.IGNORECASE)  # SQL it may hold
 # Postgres's own catalogs and Prisma's bookkeeping: they exist without a model.
 _SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 
@@ -34,7 +37,7 @@ def detect(app: AppSource) -> Verdict:
     tables = {model.table for model in document.models} | set(document.views)
     pool = candidates(document.models, [])
     result = ScanResult()
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(SQL_TEXT)
     for source, _ in app.parsed():
         try:
             scan_file(source.path, source.rel, result)

@@ -10,17 +10,19 @@ STATES = (BROKEN, FIXED, UNKNOWN)
 
 @dataclass(frozen=True)
 class Evidence:
-    """One finding: `file` relative to the app's root (posix), `line` 1-based (0: the file as a whole)."""
+    """One finding: `file` relative to the app's root (posix), `line` 1-based (0: the file as a whole); `via` the
+    imports from an entry point that reach `file` (entry, ..., file; empty for a file that is not code)."""
 
     file: str
     line: int
     why: str
+    via: tuple[str, ...] = ()
 
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def to_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "why": self.why}
+        return {"file": self.file, "line": self.line, "why": self.why, "via": list(self.via)}
 
 
 @dataclass(frozen=True)

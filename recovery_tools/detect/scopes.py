@@ -9,7 +9,7 @@ does not change which binding a name means).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from recovery_tools.detect.syntax import FUNCTIONS, text, unwrap
@@ -28,6 +28,7 @@ class Binding:
     name: str
     kind: str  # const, let, var, param, function, class, import, catch
     line: int
+    node: Node | None = field(default=None, compare=False)  # the declaring identifier
 
 
 def pattern_names(node: Node | None) -> Iterator[Node]:
@@ -73,7 +74,7 @@ class Scopes:
             return
         table = self.declared.setdefault(scope.id, {})
         for name in names:
-            table.setdefault(text(name), Binding(text(name), kind, line(name)))
+            table.setdefault(text(name), Binding(text(name), kind, line(name), name))
 
     def _declarations(self, node: Node) -> None:
         kind = node.type

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 BUG_ID = "temporary-queue"
+QUEUE_TEXT = re.compile(r"queue|bull", re.IGNORECASE)
 QUEUE_CLASSES = frozenset({"Queue", "Bull", "BullQueue"})
 _HELPER = re.compile(r"queue|enqueue|addjob", re.IGNORECASE)
 _NAME_KEYS = frozenset({"queue", "queueName"})
@@ -140,7 +141,7 @@ def detect(app: AppSource) -> Verdict:
         bad += [Evidence(source.rel, line(node), f"`{text(node)}` creates a queue for a name the registry does "
                                                  "not have (a temporary queue no worker listens on)")
                 for node in _fallbacks(parsed)]
-    unreadable = app.unreadable()
+    unreadable = app.unreadable(QUEUE_TEXT)
     if bad:
         return broken(*bad, *evidence, *unreadable)
     if unreadable:

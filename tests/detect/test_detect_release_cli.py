@@ -83,12 +83,17 @@ def test_fully_fixed_form() -> None:
 
 def test_json_shape_is_exactly_the_documented_one() -> None:
     _, document = detect_json(APPS / "incident")
-    assert {"release", "bugs"} <= set(document)
+    assert {"release", "scope", "bugs"} <= set(document)
+    assert set(document["scope"]) == {"entry_points", "found_by", "deployed", "not_deployed"}
     for bug in document["bugs"].values():
         assert bug["state"] in ("broken", "fixed", "unknown")
         for evidence in bug["evidence"]:
-            assert set(evidence) == {"file", "line", "why"}
+            assert set(evidence) == {"file", "line", "why", "via"}
             assert isinstance(evidence["line"], int) and not Path(evidence["file"]).is_absolute()
+            # code evidence: an import path from an entry point that ends at the file; config evidence: none
+            assert evidence["via"] == [] or evidence["via"][-1] == evidence["file"]
+            if evidence["via"]:
+                assert evidence["via"][0] in document["scope"]["entry_points"]
 
 
 def test_text_output_names_state_evidence_and_release() -> None:
@@ -104,7 +109,9 @@ def test_text_output_names_state_evidence_and_release() -> None:
 def test_unknown_counts_as_broken_unless_assumed_fixed(tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(APPS / "deploy", app)
-    (app / "api" / "lib" / "broken.js").write_text("module.exports = {\n", encoding="utf-8")
+    # a deployed file (api/ convention) that does not parse, whose text could hold each of the deploy's bugs
+    (app / "api" / "lib" / "broken.js").write_text("const rows = await prisma.$queryRaw`SELECT 1 FROM x`;\n"
+                                                   "module.exports = {\n", encoding="utf-8")
     code, document = detect_json(app)
     assert code == 1
     bug = document["bugs"]["const-reassignment"]

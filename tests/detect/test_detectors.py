@@ -119,14 +119,16 @@ def test_temporary_queue_esm_object_config_and_a_fallback(write_app: WriteApp) -
     assert verdict.state == "broken" and "'image-refinement'" in verdict.evidence[0].why
 
 
-def test_a_file_that_does_not_parse_makes_every_would_be_fixed_bug_unknown(write_app: WriteApp) -> None:
-    write_app({"good.js": "let a = 1;\n", "bad.ts": "function (\n"})
+def test_a_file_that_does_not_parse_counts_only_for_the_bugs_its_text_could_hold(write_app: WriteApp) -> None:
+    write_app({"good.js": "let a = 1;\n", "bad.ts": "const b = 2;\nfunction (\n"})
     detection = detect_release(write_app({}).root)
     assert set(detection.verdicts) == set(BUG_IDS)
-    for verdict in detection.verdicts.values():
-        assert verdict.state == "unknown"
-    reasons = [e for e in detection.verdicts["const-reassignment"].evidence if e.file == "bad.ts"]
-    assert reasons and "syntax error at line 1" in reasons[0].why
+    const = detection.verdicts["const-reassignment"]
+    assert const.state == "unknown" and [e.file for e in const.evidence] == ["bad.ts"]
+    assert "syntax error at line 2" in const.evidence[0].why
+    # no Prisma client, Custom Search URL or queue in its text: it cannot hide those bugs
+    for bug_id in ("connection-hygiene", "google-429", "temporary-queue", "prisma-warmup"):
+        assert "bad.ts" not in [e.file for e in detection.verdicts[bug_id].evidence], bug_id
     assert detection.release == "incident-without-prisma-warmup"  # unknown counts as broken
     assumed = detect_release(write_app({}).root, assume_fixed=frozenset(BUG_IDS))
     assert assumed.release == "healthy" and assumed.verdicts["google-429"].state == "unknown"
