@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import redis
@@ -19,15 +20,21 @@ class RedisUnreachable(Exception):
     """The server does not answer INFO: one line, password redacted."""
 
 
+def no_client_info() -> dict[str, Any]:
+    """The redis-py arguments that turn CLIENT SETINFO off (redis-py 8 renamed them to driver_info)."""
+    parameters = inspect.signature(redis.connection.AbstractConnection.__init__).parameters
+    return {"driver_info": None} if "driver_info" in parameters else {"lib_name": None, "lib_version": None}
+
+
 class ReadOnlyRedis:
     """The only commands preflight sends: INFO <section> and CONFIG GET <name> (which a server may refuse)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            # No CLIENT SETINFO on connect: nothing but reads reach the server.
+            # RESP2 without CLIENT SETINFO: no HELLO or SETINFO on connect, nothing but reads reach the server.
             self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                                decode_responses=True, lib_name=None, lib_version=None)
+                                                decode_responses=True, protocol=2, **no_client_info())
         except ValueError as error:
             raise RedisUnreachable(f"bad Redis URL {redact(url)}: {error}") from None
 
