@@ -51,9 +51,12 @@ def _document(prisma_schema: Path | None, config: Path | None) -> tuple[Path, Pr
         raise ToolError(f"no Prisma schema at {path} ({app_config.describe()}): pass --prisma-schema or set "
                         "prisma_schema in recovery-harness.toml")
     try:
-        return path, read_prisma_document(path)
+        document = read_prisma_document(path)
     except PrismaSchemaError as error:
         raise ToolError(str(error)) from None
+    if document.datasource_provider not in (None, "postgresql", "postgres"):
+        raise ToolError(f"{path}: datasource provider {document.datasource_provider!r}: preflight checks PostgreSQL")
+    return path, document
 
 
 def _not_given(ids: list[str], what: str) -> list[Check]:

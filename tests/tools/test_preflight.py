@@ -14,6 +14,8 @@ import redis
 from harness.isolation import ScenarioEnv
 from harness.scratch_redis import redis_binary, scratch_redis
 from recovery_tools.check_table_names.catalog import connect_read_only
+from recovery_tools.prisma_schema import read_prisma_document
+from simulator.schema import prisma_schema_path
 from tests.tools.preflight_support import (
     APP_SCHEMA,
     command_calls,
@@ -187,7 +189,10 @@ def test_a_db_push_database_has_no_migrations_to_check(safe_redis: str, scenario
     migrations = result.check("postgres.migrations")
     assert migrations["status"] == "ok" and "db push" in migrations["summary"]
     schema = result.check("postgres.schema")
-    assert schema["status"] == "ok" and schema["evidence"]["columns_checked"] == 69
+    columns = sum(len(model.fields) for model in read_prisma_document(prisma_schema_path()).models)
+    assert schema["status"] == "ok" and schema["evidence"]["columns_checked"] == columns
+    budget = result.check("postgres.connections")["evidence"]
+    assert (budget["expected_instances"], budget["pool_per_instance"]) == (10, 5), "the simulated app's config"
 
 
 def test_a_dropped_column_of_the_simulated_app(safe_redis: str, scenario: ScenarioEnv) -> None:
@@ -287,6 +292,9 @@ def test_its_session_cannot_write(app: App) -> None:
 
 def test_bad_usage_and_unreachable_servers_are_one_line(app: App, safe_redis: str,
                                                         tmp_path: Path) -> None:
+    mysql = tmp_path / "mysql.prisma"
+    mysql.write_text('datasource db {\n  provider = "mysql"\n  url = env("DATABASE_URL")\n}\n'
+                     "model A {\n  id Int @id\n}\n")
     cases = [
         (preflight(), "nothing to check"),
         (preflight("--redis-url", "redis://:hunter2@127.0.0.1:1/0"), "redis://:***@127.0.0.1:1/0"),
@@ -295,6 +303,8 @@ def test_bad_usage_and_unreachable_servers_are_one_line(app: App, safe_redis: st
         (preflight("--redis-url", safe_redis, "--database-url", app.url, "--prisma-schema",
                    str(tmp_path / "none.prisma")), "cannot read Prisma schema"),
         (preflight("--redis-url", safe_redis, "--no-such-option"), "No such option"),
+        (preflight("--redis-url", safe_redis, "--database-url", app.url, "--prisma-schema", str(mysql)),
+         "datasource provider 'mysql': preflight checks PostgreSQL"),
     ]
     for result, fragment in cases:
         assert result.returncode == 2, result.describe()
