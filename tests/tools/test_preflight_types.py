@@ -4,9 +4,12 @@ and which database types Prisma still reads and writes in full."""
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import pytest
 
+from recovery_tools.config import APP_DEFAULTS, ConfigError, load_config
 from recovery_tools.preflight.database import AppUrl
 from recovery_tools.preflight.migrations import checksums
 from recovery_tools.preflight.prisma_types import compare, expected_type
@@ -122,3 +125,20 @@ def test_checksum_is_sha256_of_migration_sql_with_either_line_ending() -> None:
     assert hashlib.sha256(script).hexdigest() in checksums(windows)
     assert hashlib.sha256(windows).hexdigest() in checksums(script)
     assert hashlib.sha256(b"other").hexdigest() not in checksums(script)
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("expected_instances = 0", "expected_instances must be a whole number of at least 1"),
+    ("app_cpus = true", "app_cpus must be a whole number of at least 1"),
+    ("app_cpus = 2.5", "app_cpus must be a whole number of at least 1"),
+    ("instances = 3", "unknown key(s) instances"),
+])
+def test_budget_keys_of_the_config(tmp_path: Path, line: str, error: str) -> None:
+    config = tmp_path / "recovery-harness.toml"
+    config.write_text(f"{line}\n")
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        load_config(config)
+    config.write_text("expected_instances = 12\napp_cpus = 4\n")
+    loaded = load_config(config)
+    assert (loaded.expected_instances, loaded.app_cpus) == (12, 4)
+    assert (APP_DEFAULTS.expected_instances, APP_DEFAULTS.app_cpus) == (1, None)
