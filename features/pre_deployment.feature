@@ -91,7 +91,7 @@ Feature: Pre-Deployment Steps
   # needs it (noeviction, AOF everysec) stands in for the scenario's.
   Rule: Preflight: the stack is safe to recover on
 
-    Scenario: Preflight on the scenario's stack holds but for the persistence its test Redis lacks
+    Scenario: Preflight holds on the scenario's stack, its persistence check saying what the test Redis keeps
       Given the scenario's Redis and Postgres
       When I run "preflight --json"
       Then preflight's checks redis.eviction, redis.memory, redis.version, postgres.schema, postgres.migrations, postgres.connections hold
