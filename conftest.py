@@ -28,6 +28,7 @@ pytest_plugins = [
     "steps.follow_up_steps",
     "steps.criteria_steps",
     "steps.live_steps",
+    "steps.preflight_steps",
 ]
 
 

@@ -11,6 +11,12 @@ Feature: Live preflight
     When I run the schema gate against the app's Prisma schema
     Then the command succeeds
 
+  # On the real stack every preflight check must hold. Elsewhere the scenario's test Redis runs without
+  # persistence by design: the other checks must hold and the persistence check must say what it keeps.
+  Scenario: The stack is safe to recover on: Redis keeps queue data, the database matches the Prisma schema
+    When I run preflight against the app's Prisma schema
+    Then preflight holds on the stack
+
   Scenario: The queues and the cron switch can be read
     When I check the queue status
     Then the command succeeds

@@ -81,3 +81,40 @@ Feature: Pre-Deployment Steps
       When I run "check-table-names"
       Then the command fails with exit code 1
       And the output has a line containing 'EXISTS - "image_review_options"'
+
+  # preflight (issue 26): is the stack safe to recover on? The scenario's database is created the way
+  # `prisma db push` creates one (no migrations folder, no _prisma_migrations table), so the migrations check
+  # holds with nothing to apply and the column-by-column check carries the schema. The scenario's own Redis is a
+  # test server kept without persistence on purpose (the embedded Valkey, or the services Redis run with
+  # --appendonly no --save ""): preflight finds that, and the first scenario checks that its verdict is what the
+  # server really keeps rather than pretending it holds. The stack holds in full once a Redis kept as production
+  # needs it (noeviction, AOF everysec) stands in for the scenario's.
+  Rule: Preflight: the stack is safe to recover on
+
+    Scenario: Preflight holds on the scenario's stack, its persistence check saying what the test Redis keeps
+      Given the scenario's Redis and Postgres
+      When I run "preflight --json"
+      Then preflight's checks redis.eviction, redis.memory, redis.version, postgres.schema, postgres.migrations, postgres.connections hold
+      And preflight's persistence check reports what the scenario's Redis really keeps
+
+    Scenario: Preflight holds on a Redis kept as production needs it
+      Given the scenario's Redis and Postgres
+      And a Redis with maxmemory-policy noeviction and AOF everysec stands in for the scenario's
+      When I run "preflight"
+      Then the command succeeds
+      And the output has a line containing "maxmemory-policy is noeviction"
+
+    Scenario: Preflight finds a Redis that evicts queue keys
+      Given the scenario's Redis and Postgres
+      And a Redis with maxmemory-policy allkeys-lru and AOF everysec stands in for the scenario's
+      When I run "preflight"
+      Then the command fails with exit code 1
+      And the output has a line containing "FINDING        redis.eviction: maxmemory-policy is allkeys-lru"
+
+    Scenario: Preflight names a dropped column as Model.field
+      Given the scenario's Redis and Postgres
+      And a Redis with maxmemory-policy noeviction and AOF everysec stands in for the scenario's
+      And the column "mimeType" of "Upload" has been dropped
+      When I run "preflight --json"
+      Then the command fails with exit code 1
+      And preflight's postgres.schema check names "Upload.mimeType"

@@ -13,7 +13,8 @@ from typing import Protocol
 from simulator.schema import tool_config_path
 
 # The runbook's `node api/<tool>.js` commands map to console scripts of the same name (or their modules).
-MODULES = {"manage-queues": "recovery_tools.manage_queues", "check-table-names": "recovery_tools.check_table_names"}
+MODULES = {"manage-queues": "recovery_tools.manage_queues", "check-table-names": "recovery_tools.check_table_names",
+           "preflight": "recovery_tools.preflight"}
 
 
 class Stack(Protocol):

@@ -8,6 +8,8 @@ directly). Relative paths in it are relative to the file. Keys, all optional:
     prefix = "bull"                     # the queue library's key prefix
     prisma_schema = "prisma/schema.prisma"
     library = "bull"                    # "bull" (Bull 4) or "bullmq": used where Redis alone cannot tell
+    expected_instances = 1              # preflight: app instances running at once, each with its own Prisma pool
+    app_cpus = 2                        # preflight: CPUs of one app instance (Prisma's default pool: cpus*2+1)
 
 Without a file the tools use the app's own facts, which the simulated app mirrors (APP_DEFAULTS).
 """
@@ -22,6 +24,7 @@ from typing import Any
 CONFIG_FILE = "recovery-harness.toml"
 PYPROJECT_TABLE = "recovery-harness"
 LIBRARIES = ("bull", "bullmq")
+KNOWN_KEYS = ("queues", "prefix", "prisma_schema", "library", "expected_instances", "app_cpus")
 
 # The app's shared queue config: the queues its own queue tool pauses.
 APP_QUEUES: tuple[str, ...] = (
@@ -52,6 +55,8 @@ class ToolConfig:
     prefix: str = APP_PREFIX
     prisma_schema: Path = APP_PRISMA_SCHEMA
     library: str | None = None
+    expected_instances: int = 1
+    app_cpus: int | None = None
     source: Path | None = None
 
     def describe(self) -> str:
@@ -101,10 +106,9 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
 
 
 def _from_table(table: dict[str, Any], path: Path) -> ToolConfig:
-    unknown = sorted(set(table) - {"queues", "prefix", "prisma_schema", "library"})
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} "
-                          "(known: queues, prefix, prisma_schema, library)")
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
     config = replace(APP_DEFAULTS, source=path)
     if "queues" in table:
         queues = table["queues"]
@@ -125,7 +129,18 @@ def _from_table(table: dict[str, Any], path: Path) -> ToolConfig:
         if table["library"] not in LIBRARIES:
             raise ConfigError(f"{path}: library must be one of {', '.join(LIBRARIES)}")
         config = replace(config, library=table["library"])
+    if "expected_instances" in table:
+        config = replace(config, expected_instances=_count(table, "expected_instances", path))
+    if "app_cpus" in table:
+        config = replace(config, app_cpus=_count(table, "app_cpus", path))
     return config
+
+
+def _count(table: dict[str, Any], key: str, path: Path) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{path}: {key} must be a whole number of at least 1")
+    return value
 
 
 def _queue_name_ok(name: object) -> bool:

@@ -70,6 +70,13 @@ def raw_sql_scan(request: pytest.FixtureRequest, env: Stack, tool_runs: list[Too
     return run_and_record(f"check-table-names --prisma-schema '{schema}' --scan '{source}'", env, tool_runs)
 
 
+@when("I run preflight against the app's Prisma schema", target_fixture="tool_run")
+@read_only
+def preflight_run(request: pytest.FixtureRequest, env: Stack, tool_runs: list[ToolRun]) -> ToolRun:
+    schema = _option_path(request, "--prisma-schema", prisma_schema_path())
+    return run_and_record(f"preflight --json --prisma-schema '{schema}'", env, tool_runs)
+
+
 @when("I check the queue status", target_fixture="tool_run")
 @read_only
 def queue_status(env: Stack, tool_runs: list[ToolRun]) -> ToolRun:

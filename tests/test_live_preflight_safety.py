@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,7 @@ import redis
 from psycopg import sql
 
 from harness.isolation import ScenarioEnv
+from harness.scratch_redis import scratch_redis
 from simulator.queues.bridge import QueueBridge
 from steps.live_mode import read_only
 from steps.live_steps import LiveWriteRefused, refuse_writes
@@ -71,16 +73,20 @@ def test_live_selection_fails_on_a_missing_table_and_changes_nothing(scenario: S
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert '❌ NOT FOUND - "ImageReviewProductImage"' in result.stdout
-    assert "2 failed, 1 passed" in result.stdout, result.stdout  # the schema gate and the scan (which checks too)
+    # The schema gate, the scan (which checks too) and preflight (the table, and the test Redis's persistence).
+    assert "3 failed, 1 passed" in result.stdout, result.stdout
+    assert '"subject": "ImageReviewProductImage"' in result.stdout, "preflight names the model"
     assert redis_state(scenario) == keys_before
     assert postgres_state(scenario) == rows_before
 
 
 @pytest.mark.jobs_left("nothing is added: the live run only reads")
 def test_live_selection_passes_on_a_healthy_stack(scenario: ScenarioEnv) -> None:
-    result = run_live(scenario)
+    """Healthy includes a Redis that keeps queue data (the scenario's test server runs without persistence)."""
+    with scratch_redis("--maxmemory-policy", "noeviction", "--appendonly", "yes", "--appendfsync", "everysec") as url:
+        result = run_live(replace(scenario, redis_url=url))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout
 
 
 def test_a_step_not_marked_read_only_is_refused_on_the_real_stack() -> None:

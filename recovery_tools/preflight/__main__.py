@@ -1,0 +1,3 @@
+from recovery_tools.preflight.cli import main
+
+main()
