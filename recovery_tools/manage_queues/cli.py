@@ -257,10 +257,10 @@ def status(
         out = output.console()
         output.header(out, redact(redis_url or ""), prefix)
         for line in cron.lines():
-            out.print(line, markup=False)
+            out.print(line, markup=False, soft_wrap=True)
         out.print(output.status_table(statuses))
         for line in output.notes(statuses):
-            out.print(line, markup=False)
+            out.print(line, markup=False, soft_wrap=True)
         if expect is not None:
             verdict = (f"all {expect.value}" if expect != Expect.idle else "no active job") if not mismatches \
                 else "; ".join(mismatches)
@@ -306,7 +306,7 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
             output.header(out, redact(redis_url or ""), prefix)
             out.print(output.change_table(changes))
             for line in cron.lines():
-                out.print(line, markup=False)
+                out.print(line, markup=False, soft_wrap=True)
             out.print(output.ledger_line(note))
 
     async def work(client: aioredis.Redis) -> tuple[CronState, list[control.QueueChange],
@@ -365,7 +365,7 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
         if note.reports or note.not_in_ledger:
             out.print(output.accounts_table(note))
             for line in output.accounts_notes(note):
-                out.print(line, markup=False)
+                out.print(line, markup=False, soft_wrap=True)
         verb = "paused" if pausing else "resumed"
         if cron.paused is None:
             tail = "; the cron is not managed by this tool (see above)"

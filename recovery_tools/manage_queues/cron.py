@@ -19,10 +19,9 @@ from recovery_tools.platform.vercel import ProjectCrons, VercelClient, VercelLin
 
 VERCEL = "vercel"
 SWITCH = "switch"
-HOW_TO_PAUSE = ("pause it where it runs: Vercel's dashboard (Project → Settings → Cron Jobs → Disable Cron Jobs), "
-                "or let this tool do it through Vercel's API (VERCEL_TOKEN, and [vercel] project in the config or "
-                "`vercel link`'s .vercel/project.json)")
-NOT_MANAGED = "this tool does not manage the app's cron (no Vercel project configured, no [cron] switch); "
+HOW_TO_PAUSE = ("disable it in Vercel's dashboard (Project → Settings → Cron Jobs → Disable Cron Jobs), or give "
+                "this tool the project ([vercel] project in the config, or `vercel link`) and VERCEL_TOKEN")
+NOT_MANAGED = "this tool does not manage the app's cron (no Vercel project, no [cron] switch): "
 
 
 @dataclass
