@@ -11,6 +11,13 @@ directly). Relative paths in it are relative to the file. Keys, all optional:
     expected_instances = 1              # preflight: app instances running at once, each with its own Prisma pool
     app_cpus = 2                        # preflight: CPUs of one app instance (Prisma's default pool: cpus*2+1)
 
+    [vercel]                            # the platform that runs the app's cron (manage-queues pauses it there)
+    project = "prj_..."                 # the project's id or name (else .vercel/project.json's projectId)
+    team = "team_..."                   # its team, sent as teamId (else .vercel/project.json's orgId)
+
+    [cron]
+    switch = true                       # the app's cron handler honours the <prefix>:cron-paused key
+
 Without a file the tools use the app's own facts, which the simulated app mirrors (APP_DEFAULTS).
 """
 
@@ -24,7 +31,7 @@ from typing import Any
 CONFIG_FILE = "recovery-harness.toml"
 PYPROJECT_TABLE = "recovery-harness"
 LIBRARIES = ("bull", "bullmq")
-KNOWN_KEYS = ("queues", "prefix", "prisma_schema", "library", "expected_instances", "app_cpus")
+KNOWN_KEYS = ("queues", "prefix", "prisma_schema", "library", "expected_instances", "app_cpus", "vercel", "cron")
 
 # The app's shared queue config: the queues its own queue tool pauses.
 APP_QUEUES: tuple[str, ...] = (
@@ -57,6 +64,9 @@ class ToolConfig:
     library: str | None = None
     expected_instances: int = 1
     app_cpus: int | None = None
+    vercel_project: str | None = None
+    vercel_team: str | None = None
+    cron_switch: bool = False
     source: Path | None = None
 
     def describe(self) -> str:
@@ -133,7 +143,24 @@ def _from_table(table: dict[str, Any], path: Path) -> ToolConfig:
         config = replace(config, expected_instances=_count(table, "expected_instances", path))
     if "app_cpus" in table:
         config = replace(config, app_cpus=_count(table, "app_cpus", path))
-    return config
+    return _platform(config, table, path)
+
+
+def _platform(config: ToolConfig, table: dict[str, Any], path: Path) -> ToolConfig:
+    """The `[vercel]` and `[cron]` tables."""
+    vercel = table.get("vercel", {})
+    if not isinstance(vercel, dict) or set(vercel) - {"project", "team"}:
+        raise ConfigError(f"{path}: [vercel] takes only project = \"prj_...\" and team = \"team_...\"")
+    for key in ("project", "team"):
+        if key in vercel and (not isinstance(vercel[key], str) or not vercel[key].strip()):
+            raise ConfigError(f"{path}: [vercel] {key} must be a non-empty string")
+    if "team" in vercel and "project" not in vercel:
+        raise ConfigError(f"{path}: [vercel] team without project")
+    cron = table.get("cron", {})
+    if not isinstance(cron, dict) or set(cron) - {"switch"} or not isinstance(cron.get("switch", False), bool):
+        raise ConfigError(f"{path}: [cron] takes only switch = true|false")
+    return replace(config, vercel_project=vercel.get("project"), vercel_team=vercel.get("team"),
+                   cron_switch=cron.get("switch", False))
 
 
 def _count(table: dict[str, Any], key: str, path: Path) -> int:
