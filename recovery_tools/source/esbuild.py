@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recovery_tools.node import NodePackage, NodeRuntime, NodeSetupError, ensure_package, find_node
+from recovery_tools.node import NodePackage, NodeRuntime, NodeSetupError, cache_root, ensure_package, find_node
 
 VERSION = "0.28.2"
 PACKAGE = NodePackage(folder=f"esbuild-{VERSION}", name="esbuild", specs=(f"esbuild@{VERSION}",),
@@ -92,7 +93,8 @@ class Esbuild:
 
 
 @cache
-def _installed() -> Esbuild:
+def _installed(cache: Path, path: str) -> Esbuild:
+    """Found once per cache folder and PATH (a failure is not remembered: the next call tries again)."""
     runtime = find_node()
     return Esbuild(runtime, ensure_package(PACKAGE, runtime))
 
@@ -100,7 +102,7 @@ def _installed() -> Esbuild:
 def esbuild() -> Esbuild:
     """The pinned esbuild, installed by npm at first use; EsbuildUnavailable (one line) when it cannot be had."""
     try:
-        return _installed()
+        return _installed(cache_root(), os.environ.get("PATH", ""))
     except NodeSetupError as error:
         raise EsbuildUnavailable(str(error)) from None
 
