@@ -175,26 +175,40 @@ def _read_bare_ampersands(parser: Parser, source: bytes, tree: Tree) -> tuple[Tr
     """The tree with each bare `&` inside an error region read as JSX text, and the lines where one was.
 
     A candidate is masked by a space; it is kept only where the reparsed tree has JSX text at that byte (an `&`
-    of code, `a & b` or `A & B`, is then not JSX text and is put back). At most three rounds.
+    of code, `a & b` or `A & B`, is then not JSX text and is put back). Each round takes the candidates in the
+    error regions left by the round before (an error can hide the next `&` of the same text).
     """
-    spans = [(node.start_byte, node.end_byte) for node in error_nodes(tree.root_node)]
-    candidates = [at for at in range(len(source)) if source[at] == 0x26 and _bare(source, at)
-                  and any(start <= at < end for start, end in spans)]
-    kept: list[int] = []
-    for _ in range(3):
-        if not candidates:
+    bare = [at for at in range(len(source)) if source[at] == 0x26 and _bare(source, at)]
+    kept: frozenset[int] = frozenset()
+    current = tree
+    for _ in range(8):
+        spans = [(node.start_byte, node.end_byte) for node in error_nodes(current.root_node)]
+        fresh = {at for at in bare if at not in kept and any(start <= at < end for start, end in spans)}
+        trial = kept | fresh
+        while fresh:
+            attempt = parser.parse(_masked(source, trial))
+            landed = frozenset(at for at in trial if _is_jsx_text(attempt, at))
+            if landed == trial:
+                break
+            trial = landed
+        if trial == kept:
             break
-        masked = bytearray(source)
-        for at in candidates:
-            masked[at] = 0x20
-        attempt = parser.parse(bytes(masked))
-        kept = [at for at in candidates
-                if (found := attempt.root_node.descendant_for_byte_range(at, at + 1)) is not None
-                and found.type in _JSX_TEXT_AT]
-        if kept == candidates:
-            return attempt, tuple(sorted({source.count(b"\n", 0, at) + 1 for at in kept}))
-        candidates = kept
-    return tree, ()
+        kept, current = trial, attempt
+        if not current.root_node.has_error:
+            break
+    return current, tuple(sorted({source.count(b"\n", 0, at) + 1 for at in kept}))
+
+
+def _masked(source: bytes, positions: frozenset[int]) -> bytes:
+    masked = bytearray(source)
+    for at in positions:
+        masked[at] = 0x20
+    return bytes(masked)
+
+
+def _is_jsx_text(tree: Tree, at: int) -> bool:
+    found = tree.root_node.descendant_for_byte_range(at, at + 1)
+    return found is not None and found.type in _JSX_TEXT_AT
 
 
 def _bare(source: bytes, at: int) -> bool:
