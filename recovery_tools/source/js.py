@@ -23,9 +23,10 @@ tree-sitter-javascript#366), so a tree with ERROR nodes is not yet a verdict:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # tree-sitter is imported on first parse: `--help` and runs without JS files skip it
@@ -96,8 +97,17 @@ class Parsed:
         """`clean`, `repaired` (bare `&` in JSX text) or `recovered` (read with tree-sitter's error recovery)."""
         return "recovered" if self.recovered else "repaired" if self.repaired else "clean"
 
+    @cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every node of the tree in source order, walked once: `walk(parsed.root)` reads it."""
+        return tuple(_cursor_walk(self.root))
+
     def text(self, node: Node) -> str:
         return self.source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+
+# Root node id -> the live Parsed holding that tree (an entry goes when its Parsed does, before its tree can).
+_LIVE: weakref.WeakValueDictionary[int, Parsed] = weakref.WeakValueDictionary()
 
 
 def line(node: Node) -> int:
@@ -106,7 +116,15 @@ def line(node: Node) -> int:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every node under `node` (itself included), depth first in source order."""
+    """Every node under `node` (itself included), depth first in source order (a parsed file's root: from the
+    nodes it walked once; the detectors walk each file many times)."""
+    owner = _LIVE.get(node.id)
+    if owner is not None:
+        return iter(owner.nodes)
+    return _cursor_walk(node)
+
+
+def _cursor_walk(node: Node) -> Iterator[Node]:
     cursor = node.walk()
     while True:
         current = cursor.node
@@ -142,12 +160,12 @@ def parse(text: str, suffix: str) -> Parsed:
     parser = Parser(language(grammar))
     tree = parser.parse(source)
     if not tree.root_node.has_error:
-        return Parsed(tree, source, grammar)
+        return _live(Parsed(tree, source, grammar))
     repaired: tuple[int, ...] = ()
     if grammar != "typescript" and b"&" in source:
         tree, repaired = _read_bare_ampersands(parser, source, tree)
         if not tree.root_node.has_error:
-            return Parsed(tree, source, grammar, repaired)
+            return _live(Parsed(tree, source, grammar, repaired))
     bad = first_error(tree.root_node)
     assert bad is not None
     shown = source[bad.start_byte:bad.end_byte].decode("utf-8", errors="replace").split("\n")[0]
@@ -163,7 +181,12 @@ def parse(text: str, suffix: str) -> Parsed:
                             f"the file, cannot be had: {error})") from None
     if rejected is not None:
         raise JsSyntaxError(f"{tree_sitter_says} ({tool.tool}: {rejected})")
-    return Parsed(tree, source, grammar, repaired, recovered_regions(tree.root_node, source), tool.tool)
+    return _live(Parsed(tree, source, grammar, repaired, recovered_regions(tree.root_node, source), tool.tool))
+
+
+def _live(parsed: Parsed) -> Parsed:
+    _LIVE[parsed.root.id] = parsed
+    return parsed
 
 
 # `&` that opens a character reference (`&amp;`, `&#38;`, `&#x26;`): the grammar reads those.
