@@ -18,7 +18,7 @@ import pytest
 
 from recovery_tools.node import NodeSetupError, find_node
 from recovery_tools.source import js
-from recovery_tools.source.esbuild import LOADERS, esbuild
+from recovery_tools.source.esbuild import LOADERS, EsbuildUnavailable, esbuild
 from recovery_tools.source.files import minified_reason, source_files
 
 # Packages that ship their sources: TypeScript (.ts, .d.ts, .cts), TSX, JSX in .jsx and in .js, plain JS.
@@ -60,11 +60,14 @@ def _fetch(folder: Path) -> None:
         pytest.fail(f"the parse corpus needs npm: {error}")
     tarballs = folder / "tarballs"
     tarballs.mkdir(exist_ok=True)
-    done = subprocess.run([*runtime.npm, "pack", "--silent", "--fetch-retries=1", "--pack-destination",
+    done = subprocess.run([*runtime.npm, "pack", "--loglevel=error", "--fetch-retries=1", "--pack-destination",
                            str(tarballs), *PACKAGES], capture_output=True, text=True, timeout=600, env=runtime.env())
     if done.returncode != 0:
-        last = ([line for line in done.stderr.splitlines() if line.strip()] or ["no output"])[-1]
-        pytest.fail(f"npm pack could not fetch the parse corpus (exit {done.returncode}): {last}")
+        # npm's first message line, not its code/errno/syscall lines, stack frames or the log's path
+        said = (line.removeprefix("npm error ") for line in done.stderr.splitlines() if line.startswith("npm error "))
+        noise = ("code ", "syscall ", "errno ", "A complete log", " ")
+        why = next((line for line in said if line and not line.startswith(noise)), "no reason given")
+        pytest.fail(f"npm pack could not fetch the parse corpus (exit {done.returncode}): {why}")
     names = done.stdout.split()
     assert len(names) == len(PACKAGES), done.stdout
     for spec, name in zip(PACKAGES, names, strict=True):
@@ -83,7 +86,10 @@ def test_every_file_esbuild_parses_is_read(capsys: pytest.CaptureFixture[str]) -
                 generated += 1  # the tools leave generated code out on purpose (AppSource says so)
             else:
                 files.append(path)
-    tool = esbuild()
+    try:
+        tool = esbuild()
+    except EsbuildUnavailable as error:
+        pytest.fail(f"the differential test needs esbuild: {error}")
     by_default, by_ours = tool.transform_files(files, DEFAULT_LOADERS), tool.transform_files(files, LOADERS)
     parses = [path for path in files if by_default[path] is None or by_ours[path] is None]
     jsx_in_js = sum(1 for p in parses if p.suffix in (".js", ".mjs", ".cjs") and by_default[p] is not None)
