@@ -1,9 +1,9 @@
 """Does the commit load? esbuild bundles the entry points (packages left external) and every error is a finding.
 
-A name exported twice, an import of a file or a name that is not there, an assignment to a `const`, a syntax
-error: Node refuses to load such a module (or the bundler Vercel runs refuses to build it), so the deployed
-function never starts. esbuild says all of these at build time with file, line and column; its warnings that
-mean a bug at run time (a duplicate class member, object key or `case`, ...) are kept as warnings.
+A name exported twice, an import of a file or a name that is not there, a syntax error: Node refuses to load
+such a module, so the deployed function never starts. An assignment to a `const` loads in Node (a TypeError
+when it runs) but no bundler builds it. esbuild says all of these at build time with file, line and column;
+its warnings that mean a bug at run time (a duplicate class member, object key or `case`, ...) are kept.
 
 The format is the app's own: an entry point is ESM when the nearest package.json (up to the root) says
 `"type": "module"` or its suffix is .mjs/.mts, else CommonJS; entry points of each format are bundled together.
