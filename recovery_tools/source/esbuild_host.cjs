@@ -15,11 +15,38 @@ function message(m) {
   };
 }
 
+// A name npm publishes (letters, digits, `-._`; old ones have capitals; a scope needs a name): `~/lib/x`, `@/x`
+// and `#x` are the app's own aliases (tsconfig paths, package.json imports), never packages.
+const PACKAGE = /^(?:@[A-Za-z0-9-][A-Za-z0-9-._]*\/)?[A-Za-z0-9-][A-Za-z0-9-._]*(?:\/.*)?$/;
+const INNER = 'load-check-inner';
+
+// Packages stay external, as `packages: 'external'` would, but only after esbuild's own resolver had its say:
+// an alias to the app's own file is bundled (so a missing name or file behind it is found) and an alias to a
+// file that is not there is an error, while an npm package (installed or not) and a Node builtin are external.
+const externals = {
+  name: 'externals',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === INNER) return undefined;
+      const found = await build.resolve(args.path, {
+        kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER,
+      });
+      if (!found.errors.length && !found.external && !found.path.split(path.sep).includes('node_modules')) {
+        return { path: found.path };
+      }
+      if (found.errors.length && !PACKAGE.test(args.path) && !args.path.startsWith('node:')) {
+        return { errors: found.errors };
+      }
+      return { path: args.path, external: true };
+    });
+  },
+};
+
 async function build(request) {
   const options = {
     entryPoints: request.entryPoints, absWorkingDir: request.absWorkingDir, bundle: true, write: false,
-    platform: 'node', packages: 'external', format: request.format, outdir: path.join(request.absWorkingDir,
-      '.esbuild-load-check-out'), logLevel: 'silent', logLimit: 0, metafile: true,
+    platform: 'node', format: request.format, outdir: path.join(request.absWorkingDir, '.esbuild-load-check-out'),
+    logLevel: 'silent', logLimit: 0, metafile: true, plugins: [externals],
   };
   try {
     const result = await esbuild.build(options);

@@ -135,3 +135,24 @@ def test_without_esbuild_the_check_is_inconclusive_in_one_line(monkeypatch: pyte
                             "(ECONNREFUSED); the tools' esbuild comes from it at first use")
     assert check.summary() == f"load check inconclusive: {check.reason}"
     assert json.loads(json.dumps(check.to_dict()))["reason"] == check.reason
+
+
+def test_the_apps_own_aliases_are_followed_and_packages_stay_external(tmp_path: Path) -> None:
+    """tsconfig `paths` and package.json `imports` lead to the app's files (checked); npm packages, installed or
+    not, and Node's builtins are not bundled."""
+    root = write(tmp_path, {
+        "tsconfig.json": '{\n  // comments are fine\n  "compilerOptions": {"paths": {"~/*": ["./app/*"]}},\n}\n',
+        "package.json": '{"type": "module", "imports": {"#lib/*": "./app/lib/*"}}',
+        "app/entry.ts": ("import fs from 'node:fs';\nimport path from 'path';\nimport express from 'express';\n"
+                         "import JSONStream from 'JSONStream';\nimport { Queue } from '@scope/not-installed/sub';\n"
+                         "import { a } from '~/lib/a';\nimport { b } from '#lib/b.js';\nimport { gone } from '~/lib/c';\n"
+                         "export default () => [fs, path, express, JSONStream, Queue, a, b, gone];\n"),
+        "app/lib/a.ts": "export const a = 1;\n",
+        "app/lib/b.js": "export const b = 2;\n",
+        "app/lib/c.ts": "export const c = 3;\n",
+    })
+    check = check_load(root, [Path("app/entry.ts")])
+    assert check.errors == (LoadMessage("app/entry.ts", 8, 10, 'No matching export in "app/lib/c.ts" for import "gone"'),)
+    (root / "app/lib/c.ts").unlink()
+    check = check_load(root, [Path("app/entry.ts")])
+    assert check.errors == (LoadMessage("app/entry.ts", 8, 22, 'Could not resolve "~/lib/c"'),)
