@@ -35,9 +35,9 @@ def detect(app: AppSource) -> Verdict:
     pool = candidates(document.models, [])
     result = ScanResult()
     unreadable = app.unreadable()
-    for source, parsed in app.parsed():
+    for source, _ in app.parsed():
         try:
-            scan_file(source.path, source.rel, result, parsed)  # the tree AppSource already has
+            scan_file(source.path, source.rel, result, source.parsed)  # the tree AppSource already has
         except (OSError, UnicodeDecodeError, ValueError, js.JsSyntaxError) as error:
             unreadable.append(Evidence(source.rel, 0, f"cannot scan: {error}"))
     found = []
