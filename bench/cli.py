@@ -51,6 +51,8 @@ def bench(
     features: Annotated[str, typer.Option(help=f"Gate: the pytest target to time; {NO_GATE!r} skips the gate.")]
     = Sizes.features,
     scan_files: Annotated[int, typer.Option(min=4, help="Scan: files of the generated app tree.")] = Sizes.scan_files,
+    detect_files: Annotated[int, typer.Option(min=10, help="Detect: JS/TS files of the generated app.")]
+    = Sizes.detect_files,
 ) -> None:
     """Run every benchmark once on one backend; print the table; write JSON with --json.
 
@@ -66,7 +68,8 @@ def bench(
     if features != NO_GATE and not (root / features.split("::")[0]).exists():
         raise ToolError(f"--features: {features} not found under {root} (run from the repository root)")
     sizes = Sizes(jobs=jobs, pos=pos, lines=lines, time_scale=time_scale, rounds=rounds, hours=hours,
-                  scales=_scales(scales), features=features, root=str(root), scan_files=scan_files)
+                  scales=_scales(scales), features=features, root=str(root), scan_files=scan_files,
+                  detect_files=detect_files)
     progress = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         results = run_bench(backend_name, sizes, lambda step: progress.print(f"[dim]bench:[/] {step}"))

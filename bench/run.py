@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import bull_ceiling, ceiling, compression, features, scan, setup_costs, workflow
+from bench import bull_ceiling, ceiling, compression, detect, features, scan, setup_costs, workflow
 from bench.results import Results
 from harness.backends import Backend, BackendConfig, open_backend
 from harness.isolation import Isolation
@@ -27,6 +27,7 @@ class Sizes:
     scales: tuple[float, ...] = (900.0, 1800.0, 3600.0, 7200.0, 14400.0)
     features: str = "features/"  # the gate to time
     scan_files: int = 200  # check-table-names --scan: files of the generated app tree
+    detect_files: int = 1000  # detect-release: JS/TS files of the generated app
     root: str = "."  # where pytest runs
 
 
@@ -47,6 +48,7 @@ def run(backend_name: str, sizes: Sizes, say: Say) -> Results:
                     goal="<= 3 s", met=cold.start_seconds <= 3.0)
         results.add("embedded_stop_s", "set-up", "embedded backend stop", cold.stop_seconds, "s")
         _scan(sizes, results, say)
+        _detect(sizes, results, say)
         _on_backend(server, sizes, results, say)
     finally:
         server.stop()
@@ -120,6 +122,15 @@ def _scan(sizes: Sizes, results: Results, say: Say) -> None:
     share = speed.per_file_vs_startup * 100
     results.add("scan_per_file_vs_startup", "scan", "time per file ÷ tool start-up", share, "%",
                 goal="< 5% (well under the start-up)", met=share < 5)
+
+
+def _detect(sizes: Sizes, results: Results, say: Say) -> None:
+    say(f"detect: detect-release on a generated {sizes.detect_files}-file app")
+    speed = detect.measure(sizes.detect_files)
+    what = f"{speed.files} files / {speed.lines} lines"
+    results.add("detect_release_s", "detect", f"detect-release --json, {what} (best of 3)", speed.seconds, "s",
+                goal="<= 5 s", met=speed.seconds <= 5.0)
+    results.add("detect_release_first_s", "detect", "detect-release --json, first run", speed.first_seconds, "s")
 
 
 def _isolation(server: Backend, sizes: Sizes, results: Results, say: Say) -> None:

@@ -52,6 +52,8 @@ def test_pip_install_without_extra_gives_the_tools_and_no_harness_package(tmp_pa
                     "recovery_tools.preflight.cli",
                     cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
+    host = _run(python, "-c", "from recovery_tools.source.esbuild import HOST; print(HOST.is_file())", cwd=tmp_path)
+    assert host.stdout.strip() == "True", "the load check's esbuild host script is not in the wheel"
 
     listed = _run(python, "-c", LIST_DISTRIBUTIONS, cwd=tmp_path)
     names = set(json.loads(listed.stdout))

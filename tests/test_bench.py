@@ -15,7 +15,7 @@ from harness.backends import BackendConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--jobs", "200", "--pos", "4", "--rounds", "2", "--hours", "0.2", "--scales", "600,3600",
-        "--features", "features/test_smoke.py"]
+        "--features", "features/test_smoke.py", "--detect-files", "40"]
 FIGURES = {
     "embedded_cold_start_s", "embedded_stop_s",
     "bullmq_add_per_s", "bullmq_add_bulk_per_s", "bullmq_noop_c1_per_s", "bullmq_noop_per_s",
@@ -28,6 +28,7 @@ FIGURES = {
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
     "features_n1_s", "features_n2_s", "features_speedup", *(f"features_n1_{kind}_s" for kind in KINDS),
     "scan_files_per_s", "scan_ms_per_file", "scan_tool_startup_ms", "scan_per_file_vs_startup",
+    "detect_release_s", "detect_release_first_s",
 }
 
 
@@ -51,7 +52,7 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
     # Every measurement really did work: throughput and times are positive, the POs of each run finished.
     for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "bull_noop_per_s", "bull_host_per_s",
                 "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
-                "scan_files_per_s", "scan_tool_startup_ms",
+                "scan_files_per_s", "scan_tool_startup_ms", "detect_release_s",
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
     assert "passed" in figures["features_n1_s"]["label"], figures["features_n1_s"]["label"]
@@ -68,7 +69,8 @@ def test_features_none_measures_all_but_the_gate(backend_config: BackendConfig, 
         pytest.skip("the bench smoke run starts its own servers; containers would start two more")
     out = tmp_path / "bench.json"
     completed = _bench("--backend", backend_config.name, "--json", str(out), "--jobs", "50", "--pos", "2",
-                       "--rounds", "1", "--hours", "0.1", "--scales", "3600", "--features", "none")
+                       "--rounds", "1", "--hours", "0.1", "--scales", "3600", "--features", "none",
+                       "--detect-files", "20")
     assert completed.returncode == 0, completed.stderr[-3000:]
     figures = json.loads(out.read_text())["figures"]
     gate = {"features_n1_s", "features_n2_s", "features_speedup", *(f"features_n1_{kind}_s" for kind in KINDS)}
@@ -115,3 +117,22 @@ def test_services_backend_without_urls_fails_in_one_line() -> None:
     assert completed.returncode == 2, completed.stderr
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines()[-1].startswith("python -m bench: error: "), completed.stderr
+
+
+def test_the_detect_bench_app_is_app_shaped_read_whole_and_loads(tmp_path: Path) -> None:
+    from bench.detect import write_app
+    from recovery_tools.detect.app import AppSource
+    from recovery_tools.detect.load import check_load
+
+    lines = write_app(tmp_path, 1000)
+    app = AppSource.read(tmp_path)
+    assert len(app.files) == 1000 and [f.rel for f in app.files if f.error] == []
+    sizes = [source.path.read_text().count("\n") for source in app.files]
+    assert lines == sum(sizes) and 100 <= lines / 1000 <= 200
+    assert sum(1 for size in sizes if 30 <= size <= 320) >= 990, sorted(sizes)
+    suffixes = {source.path.suffix for source in app.files}
+    assert {".js", ".ts", ".tsx"} <= suffixes
+    repaired = [f for f in app.files if f.parsed is not None and f.parsed.status == "repaired"]
+    assert len(repaired) > 100  # JSX text with a bare &
+    check = check_load(tmp_path, [Path("api/src/server.js"), Path("api/process-workflows-cron.js")])
+    assert check.ok, check.summary()

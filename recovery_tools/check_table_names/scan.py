@@ -88,9 +88,13 @@ def _sql_file(text: str) -> list[SourceString]:
     return values
 
 
-def scan_file(path: Path, display: str, result: ScanResult) -> None:
-    """Add one file's table and column references to `result`; a file that cannot be read or parsed raises
-    OSError, UnicodeDecodeError, SyntaxError, JsSyntaxError or ValueError."""
+def scan_file(path: Path, display: str, result: ScanResult, parsed: js.Parsed | None = None) -> None:
+    """Add one file's table and column references to `result` (`parsed`: the JS/TS file's tree, when the caller
+    has it); a file that cannot be read or parsed raises OSError, UnicodeDecodeError, SyntaxError,
+    JsSyntaxError or ValueError."""
+    if parsed is not None:
+        _sites(display, js_strings(parsed), result)
+        return
     text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
     if suffix == ".sql":

@@ -40,7 +40,7 @@ def detect(app: AppSource) -> Verdict:
     unreadable = app.unreadable(SQL_TEXT)
     for source, _ in app.parsed():
         try:
-            scan_file(source.path, source.rel, result)
+            scan_file(source.path, source.rel, result, source.parsed)  # the tree AppSource already has
         except (OSError, UnicodeDecodeError, ValueError, js.JsSyntaxError) as error:
             unreadable.append(Evidence(source.rel, 0, f"cannot scan: {error}"))
     found = []
