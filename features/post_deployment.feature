@@ -25,6 +25,14 @@ Feature: Post-Deployment Verification
         | Deployment live          |
       And the deploy release is live
 
+    Scenario: Monitor Deployment: build success: the deployed code loads
+      esbuild bundles the entry points of the release under test as the build would: a name exported twice, an
+      import of a file or a name that is not there, an assignment to a const, a syntax error fail the build, and
+      the gate names each with its file:line:column and esbuild's message.
+
+      When the code the release under test deploys is bundled with esbuild
+      Then the deployed code loads
+
   Rule: 2. Resume Queues
 
     Scenario: Resume Queues once the deployment is complete

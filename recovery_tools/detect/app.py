@@ -88,10 +88,20 @@ class AppSource:
                 yield source, source.parsed
 
     def unreadable(self, could_hold: re.Pattern[str] | None = None) -> list[Evidence]:
-        """One evidence per deployed file that does not parse and whose text `could_hold` the bug's evidence (a
-        file never read as text counts always): a detector that could not read it cannot say `fixed`."""
-        return [Evidence(f.rel, 0, f"cannot read: {f.error}") for f in self.deployed()
-                if f.error and (could_hold is None or f.text is None or could_hold.search(f.text))]
+        """What the detectors could not read of the deployed code, where its text `could_hold` the bug's evidence:
+        one evidence per file that does not parse (a file never read as text counts always), and one per region
+        tree-sitter skipped in a file esbuild parses (`Parsed.recovered`). A detector cannot say `fixed` over it."""
+        found = []
+        for source in self.deployed():
+            if source.error and (could_hold is None or source.text is None or could_hold.search(source.text)):
+                found.append(Evidence(source.rel, 0, f"cannot read: {source.error}"))
+            elif source.parsed is not None and source.parsed.recovered:
+                lines = source.parsed.source.decode("utf-8", errors="replace").splitlines()
+                found += [Evidence(source.rel, region.line, f"not read: tree-sitter could not parse {region} "
+                                                            f"({source.parsed.confirmed_by} parses the file)")
+                          for region in source.parsed.recovered
+                          if could_hold is None or could_hold.search("\n".join(lines[region.line - 1:region.end_line]))]
+        return found
 
     def find(self, *names: str) -> list[Path]:
         """Files under the root with one of these names (dependencies and build output left out), sorted."""

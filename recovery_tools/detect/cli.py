@@ -1,4 +1,4 @@
-"""The `detect-release` command: exit 0 the deploy's fixes are all in the source, 1 some are not, 2 bad input."""
+"""The `detect-release` command: exit 0 the deploy's fixes are in the source and it loads, 1 not, 2 bad input."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ HELP = (
     "replaces them). Root-level scripts and a front end no function imports are listed as not deployed.\n\n"
     f"Bugs: {', '.join(BUG_IDS)}. A bug the source does not show either way is `unknown` and counts as broken "
     "unless --assume-fixed names it.\n\n"
-    f"Exit codes: 0 every fix the deploy must hold is there ({', '.join(REQUIRED_FIXES)}), 1 some are not, "
+    "The load check: esbuild (npm, installed at first use) bundles the entry points as Vercel's build would; "
+    "each error (a name exported twice, a missing file or export, an assignment to a const, a syntax error) is "
+    "named file:line:column with esbuild's message. When it cannot run (no Node or npm, no entry point) it is "
+    "inconclusive, said in one line, and fails like an error: a gate that could not check must not pass. "
+    "--no-load-check skips it (then it is not part of the verdict).\n\n"
+    f"Exit codes: 0 every fix the deploy must hold is there ({', '.join(REQUIRED_FIXES)}) and the entry points "
+    "load; 1 some fix is missing, or the code does not load, or the load check was inconclusive; "
     "2 bad input (no such path, nothing parseable, a bad option)."
 )
 app = typer_app(PROG, HELP)
@@ -40,9 +46,15 @@ AssumeFixed = Annotated[
                                     "the source shows broken stays broken."),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ..., "scope": {"entry_points", '
-                                                         '"found_by", "deployed", "not_deployed"}, "bugs": {ID: '
+                                                         '"found_by", "deployed", "not_deployed"}, "load": {"ok", '
+                                                         '"tool", "errors": [{"file", "line", "column", "message"}], '
+                                                         '"warnings", "inconclusive", "reason", "entry_points"} '
+                                                         '(null with --no-load-check), "bugs": {ID: '
                                                          '{"state", "evidence": [{"file", "line", "why", "via"}]}}} '
                                                          "(paths relative to PATH; via: entry point, ..., file).")]
+NoLoadCheck = Annotated[bool, typer.Option("--no-load-check", help="Do not bundle the entry points with esbuild "
+                                                                   "(no Node here): the verdict is the fixes "
+                                                                   "alone.")]
 Entry = Annotated[
     list[Path] | None,
     typer.Option(metavar="FILE", help="An entry point of the deployment (repeatable; relative to PATH, else to "
@@ -58,6 +70,7 @@ def detect(
     assume_fixed: AssumeFixed = None,
     entry: Entry = None,
     json_output: JsonOutput = False,
+    no_load_check: NoLoadCheck = False,
     config: ConfigPath = None,
 ) -> None:
     """Which bugs the app's source at PATH still holds, and the release that makes."""
@@ -69,7 +82,7 @@ def detect(
         fallback = settings.prisma_schema if settings.source is not None else None
         detection = detect_release(path, prisma_schema=schema, fallback_schema=fallback,
                                    config_queues=settings.queues, assume_fixed=frozenset(assume_fixed or ()),
-                                   entries=entry or ())
+                                   entries=entry or (), load_check=not no_load_check)
     except AppSourceError as error:
         raise ToolError(str(error)) from None
     except ValueError as error:
@@ -81,7 +94,11 @@ def detect(
             typer.echo(text_line)
         if detection.missing_required:
             typer.echo(f"the deploy's fixes missing: {', '.join(detection.missing_required)}")
-    raise typer.Exit(EXIT_FAIL if detection.missing_required else EXIT_OK)
+        if detection.load is not None and detection.load.inconclusive:
+            typer.echo("the load check could not run: this commit is not shown to load (--no-load-check skips it)")
+        elif detection.load_failed:
+            typer.echo("the deployed code does not load: the deploy's build would fail")
+    raise typer.Exit(EXIT_OK if detection.passes else EXIT_FAIL)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Running every detector on an app's source and naming the release it holds (unknown counts as broken)."""
+"""Running every detector on an app's source and naming the release it holds (unknown counts as broken), with
+the load check of its entry points (does the commit load at all)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 from recovery_tools.detect import DETECTORS
 from recovery_tools.detect.app import AppSource
-from recovery_tools.detect.deployed import DeployedSet
+from recovery_tools.detect.deployed import DeployedSet, entry_points
+from recovery_tools.detect.load import LoadCheck, check_load
 from recovery_tools.detect.model import BROKEN, FIXED, UNKNOWN, Evidence, Verdict
 from recovery_tools.detect.releases import BUG_IDS, REQUIRED_FIXES, release_name
 
@@ -22,6 +24,7 @@ class Detection:
     verdicts: dict[str, Verdict]
     assumed_fixed: frozenset[str] = field(default=frozenset())
     scope: DeployedSet | None = None  # the deployed set the detectors judged
+    load: LoadCheck | None = None  # esbuild's bundle of the entry points; None when not asked for
 
     def counts_as_fixed(self, bug_id: str) -> bool:
         state = self.verdicts[bug_id].state
@@ -40,10 +43,21 @@ class Detection:
         """The fixes the deploy must hold that this source does not."""
         return tuple(b for b in REQUIRED_FIXES if not self.counts_as_fixed(b))
 
+    @property
+    def load_failed(self) -> bool:
+        """The load check ran and did not say ok: the commit does not load, or nothing could tell (inconclusive)."""
+        return self.load is not None and not self.load.ok
+
+    @property
+    def passes(self) -> bool:
+        """The deploy may go: every required fix is there and the commit loads (or its check was not asked for)."""
+        return not self.missing_required and not self.load_failed
+
     def to_dict(self) -> dict[str, object]:
         return {
             "release": self.release,
             "scope": self.scope.to_dict() if self.scope is not None else None,
+            "load": self.load.to_dict() if self.load is not None else None,
             "bugs": {bug_id: {"state": verdict.state, "evidence": [e.to_dict() for e in verdict.evidence],
                               "counts_as": "fixed" if self.counts_as_fixed(bug_id) else BROKEN,
                               "assumed_fixed": bug_id in self.assumed_fixed and verdict.state == UNKNOWN}
@@ -55,11 +69,12 @@ class Detection:
 
 def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_schema: Path | None = None,
                    config_queues: tuple[str, ...] = (), assume_fixed: frozenset[str] = frozenset(),
-                   entries: Iterable[Path] = ()) -> Detection:
+                   entries: Iterable[Path] = (), load_check: bool = True) -> Detection:
     """Every detector on the deployed code of the app at `root` (its entry points, or `entries`, followed through
     their imports); AppSourceError when it is not an app's source. The Prisma schema is `prisma_schema`, else
     the app's own, else `fallback_schema`. A detector that fails on code it did not expect answers `unknown`
-    with the error, so one bug never hides the others. Each evidence in code carries its import path."""
+    with the error, so one bug never hides the others. Each evidence in code carries its import path. With
+    `load_check`, esbuild bundles the entry points (recovery_tools.detect.load)."""
     unknown_ids = assume_fixed - set(BUG_IDS)
     if unknown_ids:
         raise ValueError(f"unknown bug id(s) {', '.join(sorted(unknown_ids))}; known: {', '.join(BUG_IDS)}")
@@ -77,7 +92,12 @@ def detect_release(root: Path, *, prisma_schema: Path | None = None, fallback_sc
     for bug_id, verdict in verdicts.items():
         verdicts[bug_id] = Verdict(verdict.state, tuple(replace(e, via=tuple(app.scope.import_path(e.file)))
                                                         for e in verdict.evidence))
-    return Detection(app.root, verdicts, assume_fixed, app.scope)
+    load = None
+    if load_check:
+        entries_found = entry_points(app)
+        load = check_load(app.root, entries_found) if entries_found else LoadCheck(
+            (), reason="no entry point to bundle (none in vercel.json, api/ or package.json; --entry names one)")
+    return Detection(app.root, verdicts, assume_fixed, app.scope, load)
 
 
 def summary_lines(detection: Detection, limit: int = 0) -> list[str]:
@@ -95,7 +115,21 @@ def summary_lines(detection: Detection, limit: int = 0) -> list[str]:
         lines += [f"  {e.where()}: {e.why}{_via(e)}" for e in shown]
         if len(shown) < len(verdict.evidence):
             lines.append(f"  ... and {len(verdict.evidence) - len(shown)} more")
+    lines += load_lines(detection.load, limit)
     lines.append(f"release: {detection.release}")
+    return lines
+
+
+def load_lines(load: LoadCheck | None, limit: int = 0) -> list[str]:
+    """The load check for people: one line, then each error and warning as `file:line:column: message`."""
+    if load is None:
+        return ["load check: not run (--no-load-check)"]
+    lines = [f"does not load ({load.tool}): {len(load.errors)} error(s)" if load.errors else load.summary()]
+    for label, messages in (("error", load.errors), ("warning", load.warnings)):
+        shown = messages if not limit else messages[:limit]
+        lines += [f"  {label}: {message}" for message in shown]
+        if len(shown) < len(messages):
+            lines.append(f"  ... and {len(messages) - len(shown)} more {label}s")
     return lines
 
 

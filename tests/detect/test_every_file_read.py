@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from recovery_tools.detect import connection_hygiene, const_reassignment
 from recovery_tools.detect.app import AppSource
+from recovery_tools.detect.model import FIXED, UNKNOWN
 from recovery_tools.source import js
 from recovery_tools.source.esbuild import VERSION
 from recovery_tools.source.files import minified_reason
-from tests.detect.conftest import APPS, line_of
+from tests.detect.conftest import APPS, WriteApp, line_of
 
 HERO = APPS / "healthy" / "src" / "components" / "Hero.tsx"
 UNREACHABLE = "http://127.0.0.1:9/"
@@ -90,3 +92,25 @@ def test_one_long_line_is_not_minified_a_bundle_is() -> None:
     assert minified_reason(component) is None
     bundle = "var a=1;" * 300 + "\n" + "var b=2;\n"
     assert minified_reason(bundle) == "looks minified (a line of 2400 characters, 1205 on average)"
+
+
+def test_a_region_tree_sitter_skipped_makes_unknown_only_the_bugs_its_text_could_hold(write_app: WriteApp) -> None:
+    """`export type *` (TypeScript 5.0) is a gap in the grammar: esbuild parses the file, tree-sitter skips a
+    region. A `const` on the skipped line could hide a const write: const-reassignment cannot say `fixed`."""
+    app = write_app({
+        "api/index.ts": "export type * from './types'; const limit = 1;\nexport default () => limit;\n",
+        "api/types.ts": "export type Limit = number;\n",
+    })
+    (source,) = [f for f in app.files if f.rel == "api/index.ts"]
+    assert source.parsed is not None and source.parsed.status == "recovered"
+    verdict = const_reassignment.detect(app)
+    assert verdict.state == UNKNOWN
+    assert [(e.file, e.line) for e in verdict.evidence] == [("api/index.ts", 1)]
+    assert verdict.evidence[0].why.startswith("not read: tree-sitter could not parse line 1: ")
+    assert f"(esbuild {VERSION} parses the file)" in verdict.evidence[0].why
+    # the same gap on a line without a `const` hides no const write
+    clean = write_app({"api/index.ts": "export type * from './types';\nconst limit = 1;\n"
+                                       "export default () => limit;\n"})
+    assert const_reassignment.detect(clean).state == FIXED
+    # a bug whose evidence the region's text cannot hold is judged as before
+    assert connection_hygiene.detect(app).evidence[0].why == "no `new PrismaClient()` found in the source"
