@@ -9,6 +9,13 @@ directly). Relative paths in it are relative to the file. Keys, all optional:
     prisma_schema = "prisma/schema.prisma"
     library = "bull"                    # "bull" (Bull 4) or "bullmq": used where Redis alone cannot tell
 
+    [vercel]                            # the platform that runs the app's cron (manage-queues pauses it there)
+    project = "prj_..."                 # the project's id or name (else .vercel/project.json's projectId)
+    team = "team_..."                   # its team, sent as teamId (else .vercel/project.json's orgId)
+
+    [cron]
+    switch = true                       # the app's cron handler honours the <prefix>:cron-paused key
+
 Without a file the tools use the app's own facts, which the simulated app mirrors (APP_DEFAULTS).
 """
 
@@ -52,6 +59,9 @@ class ToolConfig:
     prefix: str = APP_PREFIX
     prisma_schema: Path = APP_PRISMA_SCHEMA
     library: str | None = None
+    vercel_project: str | None = None
+    vercel_team: str | None = None
+    cron_switch: bool = False
     source: Path | None = None
 
     def describe(self) -> str:
@@ -101,10 +111,10 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
 
 
 def _from_table(table: dict[str, Any], path: Path) -> ToolConfig:
-    unknown = sorted(set(table) - {"queues", "prefix", "prisma_schema", "library"})
+    unknown = sorted(set(table) - {"queues", "prefix", "prisma_schema", "library", "vercel", "cron"})
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} "
-                          "(known: queues, prefix, prisma_schema, library)")
+                          "(known: queues, prefix, prisma_schema, library, [vercel], [cron])")
     config = replace(APP_DEFAULTS, source=path)
     if "queues" in table:
         queues = table["queues"]
@@ -125,7 +135,24 @@ def _from_table(table: dict[str, Any], path: Path) -> ToolConfig:
         if table["library"] not in LIBRARIES:
             raise ConfigError(f"{path}: library must be one of {', '.join(LIBRARIES)}")
         config = replace(config, library=table["library"])
-    return config
+    return _platform(config, table, path)
+
+
+def _platform(config: ToolConfig, table: dict[str, Any], path: Path) -> ToolConfig:
+    """The `[vercel]` and `[cron]` tables."""
+    vercel = table.get("vercel", {})
+    if not isinstance(vercel, dict) or set(vercel) - {"project", "team"}:
+        raise ConfigError(f"{path}: [vercel] takes only project = \"prj_...\" and team = \"team_...\"")
+    for key in ("project", "team"):
+        if key in vercel and (not isinstance(vercel[key], str) or not vercel[key].strip()):
+            raise ConfigError(f"{path}: [vercel] {key} must be a non-empty string")
+    if "team" in vercel and "project" not in vercel:
+        raise ConfigError(f"{path}: [vercel] team without project")
+    cron = table.get("cron", {})
+    if not isinstance(cron, dict) or set(cron) - {"switch"} or not isinstance(cron.get("switch", False), bool):
+        raise ConfigError(f"{path}: [cron] takes only switch = true|false")
+    return replace(config, vercel_project=vercel.get("project"), vercel_team=vercel.get("team"),
+                   cron_switch=cron.get("switch", False))
 
 
 def _queue_name_ok(name: object) -> bool:

@@ -60,7 +60,7 @@ def test_pip_install_without_extra_gives_the_tools_and_no_harness_package(tmp_pa
     steps = _run(python, "-c", "import importlib.util; print(importlib.util.find_spec('steps'))", cwd=tmp_path)
     assert steps.stdout.strip() == "None", "the wheel installs a top-level package named steps"
 
-    for tool in ("manage-queues", "check-table-names"):
+    for tool in ("manage-queues", "check-table-names", "monitor-deployment"):
         helped = _run(venv / "bin" / tool, "--help", cwd=tmp_path)
         assert helped.returncode == 0 and "Usage" in helped.stdout, (tool, helped.stderr)
     rehearse = _run(venv / "bin" / "rehearse", "--help", cwd=tmp_path)

@@ -11,17 +11,34 @@ state, when, who) in `--ledger PATH` (default ./recovery-ledger.json; `redis`: t
 `off`: nothing), `clean` appends the ids it removed (not on --dry-run), `resume` accounts for every job of the
 snapshot before it resumes the queues. `pause --wait-idle DURATION` then waits until no job is active.
 
-Exit codes: 0 ok; 1 `status --expect` not met, `pause --wait-idle` timed out with jobs still active, or `resume`
-found jobs missing since the pause (the queues are resumed all the same); 2 usage error, unknown or undecidable
-queue, bad URL, Redis unreachable, a damaged ledger, or a ledger another run holds past 10 s (refused before
-anything changes); 3 refused (clean on a non-loopback host without confirmation or --yes).
+The cron (cron.py): where the app runs on Vercel and the project is known (the config's `[vercel]` table or
+`.vercel/project.json`; VERCEL_TOKEN), `pause` disables the project's crons through Vercel's API before any queue
+changes (a refused or unreachable API: nothing paused, exit 2), the ledger records the crons' state at the pause,
+and `resume` re-enables them only if that pause disabled them. `status` reads them back from the API. Where the
+config says `[cron] switch = true` (the app's cron handler honours it) the key `<prefix>:cron-paused` is set and
+cleared too. With neither, the tool does not claim the cron: pause and status say so in one line, and
+`status --expect` judges the queues alone. `resume --after-deployment ID|URL` follows the deployment and resumes
+nothing unless it turns READY (ERROR, CANCELED, --timeout: exit 1).
+
+Exit codes: 0 ok; 1 `status --expect` not met, `pause --wait-idle` timed out with jobs still active, `resume`
+found jobs missing since the pause (the queues are resumed all the same), or `resume --after-deployment` saw the
+deployment end in ERROR or CANCELED or not READY by --timeout (nothing resumed); 2 usage error, unknown or
+undecidable queue, bad URL, Redis unreachable, a damaged ledger, a ledger another run holds past 10 s, no
+VERCEL_TOKEN for a configured Vercel project, or the Vercel API refused or could not be reached (all refused
+before anything changes); 3 refused (clean on a non-loopback host without confirmation or --yes).
 
 JSON (`--json`), one document on stdout; every document has "command", "redis" (password
 redacted) and "prefix":
   status: {"cron": CRON, "queues": [STATUS...], "expect": "paused"|"running"|"idle"|null,
            "expectation_met": bool|null, "mismatches": [str...], "active": {queue: [ACTIVE...]} (idle only)}
     ACTIVE = {"id", "running_seconds": float|null (from processedOn), "locked": bool (false: stalled?)}
-    CRON   = {"key", "paused": bool, "paused_by": str|null, "paused_at": str|null}
+    CRON   = {"managed_by": "vercel"|"switch"|null (null: this tool does not manage the cron),
+              "paused": bool|null (null when not managed; with both, paused = crons disabled and switch set),
+              "key", "paused_by", "paused_at": the <prefix>:cron-paused switch ([cron] switch = true), else null,
+              "vercel": {"project", "team", "enabled": bool, "disabled_at": ISO|null, "updated_at",
+                         "deployment_id", "definitions": [{"host", "path", "schedule"}...], "api": base URL,
+                         "changed": bool|null (pause/resume: this run switched them)}|null,
+              "note": str|null (e.g. how to pause a cron this tool does not manage)}
     STATUS = {"name", "state": "paused"|"running", "paused": bool, "waiting" (includes the
               `paused` list), "legacy_paused" (jobs in the `paused` list), "active", "delayed",
               "prioritized" (Bull: its `priority` set, whose jobs are also in "waiting"), "waiting_children",
@@ -30,7 +47,12 @@ redacted) and "prefix":
               "evidence": [str...], "notes": [str...]}
     LAYOUT = "bull4"|"5.x"|"6.x"|"empty" (no keys)|"ambiguous" (list only); LIBRARY = "bull"|"bullmq"|null
   pause, resume: {"cron": CRON, "queues": [{"name", "library", "paused", "was_paused", "layout", "moved"}...],
-                  "ledger": LEDGER, "wait_idle": WAIT|null (pause only)}
+                  "ledger": LEDGER, "wait_idle": WAIT|null (pause only), "deployment": DEPLOYMENT|null (resume)}
+    DEPLOYMENT = {"id", "url", "target", "readyState", "ready": bool, "timed_out": bool, "waited_seconds",
+                  "error": str|null, "states": [{"state", "seconds"}...],
+                  "events": [{"created": ms, "type", "text", "level"}...]}
+    (resume --after-deployment that does not see READY prints this document with "cron": null, "queues": [],
+     "ledger": null before exiting 1)
     WAIT   = {"idle": bool, "timeout_seconds", "waited_seconds", "active": {queue: [ACTIVE...]}}
     LEDGER = {"location": path|"redis key <prefix>:recovery-ledger"|null (off), "action": "opened"|"kept"|"added"|
               "appended"|"compared"|"none"|"off", "opened_at", "opened_by", "detail",
@@ -63,7 +85,6 @@ from recovery_tools.manage_queues import (
     cleaning,
     control,
     counting,
-    cron_switch,
     idle,
     ledger,
     library,
@@ -72,23 +93,33 @@ from recovery_tools.manage_queues import (
     targets,
 )
 from recovery_tools.manage_queues.connection import DEFAULT_CONNECT_TIMEOUT, check_url, connect, is_loopback
+from recovery_tools.manage_queues.cron import Cron, CronState
 from recovery_tools.manage_queues.errors import EXIT_EXPECTATION, EXIT_FAIL, EXIT_REFUSED, ToolError
 from recovery_tools.manage_queues.handles import Queues
+from recovery_tools.platform import follow as deployments
+from recovery_tools.platform.vercel import client_for
 from recovery_tools.urls import redact
 
 T = TypeVar("T")
 
 HELP = (
     "Pause, resume, inspect and clean the app's queues, Bull 4 or BullMQ (Node 5.x/6.x, Python bullmq), "
-    "and the cron pause switch, as the recovery checklist runs them.\n\n"
+    "and the app's cron, as the recovery checklist runs them.\n\n"
+    "The cron: on Vercel (the config's \\[vercel] project, or .vercel/project.json; VERCEL_TOKEN) pause "
+    "disables the project's crons before any queue (a refused API: nothing paused, exit 2) and resume re-enables "
+    "them only if that pause disabled them; with \\[cron] switch = true the key <prefix>:cron-paused is set "
+    "too; with neither, the tool does not claim the cron and says how to pause it. resume --after-deployment "
+    "resumes only once the deployment is READY.\n\n"
     "Each queue's library is told from its keys; a queue whose keys do not tell is refused (exit 2) unless "
     "--library or the config's `library` says. Bull's local (per-worker) pause, queue.pause(true), "
     "cannot be seen from Redis: status reports only the global pause.\n\n"
     "pause records a snapshot of every queue's job ids in the recovery ledger (--ledger, default "
     "./recovery-ledger.json), clean appends what it removed, resume accounts for every job of the pause and "
     "names the missing ones. pause --wait-idle waits for the jobs in flight.\n\n"
-    "Exit codes: 0 ok, 1 `status --expect` not met, --wait-idle timed out, or jobs missing at resume, "
-    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger/ledger held by another run, "
+    "Exit codes: 0 ok, 1 `status --expect` not met, --wait-idle timed out, jobs missing at resume, or the "
+    "deployment of --after-deployment not READY, "
+    "2 usage/unknown or undecidable queue/bad URL/Redis unreachable/damaged ledger/ledger held by another run/"
+    "no VERCEL_TOKEN/the Vercel API refused or unreachable, "
     "3 refused (clean on a non-loopback host without confirmation or --yes).\n\n"
     "--json prints one JSON document; its shape is in this module's docstring "
     "(python -m pydoc recovery_tools.manage_queues.cli)."
@@ -173,26 +204,31 @@ def status(
     all_queues: AllQueues = False,
     json_output: Json = False,
     expect: Annotated[
-        Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are paused/running, "
-                                                     "or (idle) no job of the selected queues is active.")
+        Expect | None, typer.Option("--expect", help="Exit 1 unless every queue and the cron are paused/running "
+                                                     "(the cron only where this tool manages it: Vercel's crons "
+                                                     "or the \\[cron] switch), or (idle) no job of the selected "
+                                                     "queues is active.")
     ] = None,
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Per queue: paused or running, job counts wherever the jobs sit, its library; and the cron switch."""
+    """Per queue: paused or running, job counts wherever the jobs sit, its library; and the cron (Vercel's crons
+    read back from its API, the \\[cron] switch, or a line saying this tool does not manage it)."""
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
 
-    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[counting.QueueStatus],
+    cron_control = Cron(app_config)
+
+    async def work(client: aioredis.Redis) -> tuple[CronState, list[counting.QueueStatus],
                                                     dict[str, list[idle.ActiveJob]]]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
         libraries = await _libraries(client, prefix, names, library_name, app_config.library)
         queues = Queues(client, prefix)
         statuses = [await counting.queue_status(queues, n, libraries[n]) for n in names]
         active = await idle.active_by_queue(client, prefix, names) if expect == Expect.idle else {}
-        return await cron_switch.read_cron(client, prefix), statuses, active
+        return await cron_control.read(client, prefix), statuses, active
 
     cron, statuses, active = _session(redis_url, connect_timeout, work)
     mismatches: list[str] = []
@@ -202,8 +238,9 @@ def status(
     elif expect is not None:
         wanted = expect.value == "paused"
         mismatches = [f"queue {s.name} is {s.state}" for s in statuses if s.paused != wanted]
-        if cron.paused != wanted:
-            mismatches.append(f"cron is {'paused' if cron.paused else 'running'}")
+        cron_wrong = cron.mismatch(wanted)  # None when it is as wanted, or when nothing manages the cron
+        if cron_wrong:
+            mismatches.append(cron_wrong)
     if json_output:
         document = {
             **_envelope("status", redis_url, prefix),
@@ -219,10 +256,11 @@ def status(
     else:
         out = output.console()
         output.header(out, redact(redis_url or ""), prefix)
-        out.print(output.cron_line(cron))
+        for line in cron.lines():
+            out.print(line, markup=False, soft_wrap=True)
         out.print(output.status_table(statuses))
         for line in output.notes(statuses):
-            out.print(line)
+            out.print(line, markup=False, soft_wrap=True)
         if expect is not None:
             verdict = (f"all {expect.value}" if expect != Expect.idle else "no active job") if not mismatches \
                 else "; ".join(mismatches)
@@ -238,28 +276,40 @@ def _recorder(store: ledger.Store | None, client: aioredis.Redis, redis_url: str
 
 def _change(command: str, redis_url: str | None, prefix: str | None, queue: list[str] | None, all_queues: bool,
             json_output: bool, timeout: float, config: Path | None, library_name: LibraryName | None,
-            ledger_choice: str | None, wait_idle: str | None = None) -> None:
-    """pause and resume: every selected queue, then the cron switch (pause) or the cron first (resume).
+            ledger_choice: str | None, wait_idle: str | None = None, after_deployment: str | None = None,
+            deployment_timeout: str = "10m", poll: float = deployments.DEFAULT_POLL) -> None:
+    """pause and resume, the cron first both ways (Vercel's crons, then the switch): on pause nothing new is
+    enqueued while the queues are being paused; on either, a refused API leaves everything as it was.
 
-    The ledger is read (and refused if damaged) before anything changes. pause: snapshot after pausing, then
-    the optional wait for active jobs. resume: the accounts are read while the queues are still paused.
+    Everything that can refuse is asked before anything changes: the config, VERCEL_TOKEN, the ledger (refused if
+    damaged), the Vercel API (a refused or unreachable API on pause leaves the queues running and the ledger
+    unwritten). resume --after-deployment first follows the deployment and resumes nothing unless it is READY.
+    pause: snapshot after pausing, then the optional wait for active jobs. resume: the accounts are read while
+    the queues are still paused.
     """
     targets.check_selection(queue, all_queues)
     app_config = tool_config(config)
     prefix = prefix or app_config.prefix
     pausing = command == "pause"
     wait_seconds = cleaning.parse_grace(wait_idle, "--wait-idle") if wait_idle is not None else None
+    follow_seconds = cleaning.parse_grace(deployment_timeout, "--timeout")
     store = ledger.store_for(ledger_choice, prefix)
+    cron_control = Cron(app_config)
     out = None if json_output else output.console()
+    followed = None
+    if after_deployment is not None:
+        followed = _await_deployment(after_deployment, follow_seconds, poll, cron_control, out,
+                                     _envelope(command, redis_url, prefix))
 
-    def paused(changes: list[control.QueueChange], cron: cron_switch.CronSwitch, note: recovery.LedgerNote) -> None:
+    def paused(changes: list[control.QueueChange], cron: CronState, note: recovery.LedgerNote) -> None:
         if out is not None:
             output.header(out, redact(redis_url or ""), prefix)
             out.print(output.change_table(changes))
-            out.print(output.cron_line(cron))
+            for line in cron.lines():
+                out.print(line, markup=False, soft_wrap=True)
             out.print(output.ledger_line(note))
 
-    async def work(client: aioredis.Redis) -> tuple[cron_switch.CronSwitch, list[control.QueueChange],
+    async def work(client: aioredis.Redis) -> tuple[CronState, list[control.QueueChange],
                                                     recovery.LedgerNote, idle.WaitResult | None]:
         names = await targets.resolve(client, prefix, queue, all_queues, app_config.queues)
         libraries = await _libraries(client, prefix, names, library_name, app_config.library)
@@ -270,11 +320,11 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
         try:
             queues = Queues(client, prefix)
             if pausing:
-                # The cron first, so it enqueues nothing new while the queues are being paused.
-                cron = await cron_switch.pause_cron(client, prefix)
+                # An API that refuses or cannot be reached raises here: no queue paused, no ledger written.
+                cron = await cron_control.pause(client, prefix)
                 changes = [await control.pause_queue(queues, n, libraries[n]) for n in names]
                 if recorder is not None:
-                    note = await recorder.pause(names, libraries)
+                    note = await recorder.pause(names, libraries, lambda entry: cron_control.record(cron, entry))
                     await recorder.release()  # the wait below writes nothing
                 if wait_seconds is None:
                     return cron, changes, note, None
@@ -289,10 +339,11 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
             opened = None
             if recorder is not None:
                 note, opened = await recorder.compare(names)
+            # The cron before the queues: an API that refuses or cannot be reached leaves everything paused.
+            cron = await cron_control.resume(client, prefix, opened, store is not None)
             changes = [await control.resume_queue(queues, n, libraries[n]) for n in names]
-            cron = await cron_switch.resume_cron(client, prefix)
             if recorder is not None:
-                await recorder.resumed(note, opened)
+                await recorder.resumed(note, opened, _deployment_record(followed))
             return cron, changes, note, None
         finally:
             if recorder is not None:
@@ -304,6 +355,8 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
                     "queues": [c.__dict__ for c in changes], "ledger": note.to_json()}
         if pausing:
             document["wait_idle"] = waited.to_json() if waited else None
+        else:
+            document["deployment"] = followed.to_json() if followed else None
         output.emit_json(document)
     else:
         assert out is not None
@@ -312,9 +365,15 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
         if note.reports or note.not_in_ledger:
             out.print(output.accounts_table(note))
             for line in output.accounts_notes(note):
-                out.print(line)
+                out.print(line, markup=False, soft_wrap=True)
         verb = "paused" if pausing else "resumed"
-        out.print(f"{verb} {len(changes)} queue(s) and the cron")
+        if cron.paused is None:
+            tail = "; the cron is not managed by this tool (see above)"
+        elif cron.paused == pausing:
+            tail = " and the cron"
+        else:
+            tail = f"; the cron is still {'running' if pausing else 'paused'} (see above)"
+        out.print(f"{verb} {len(changes)} queue(s){tail}")
         if waited is not None:
             out.print(f"idle after {waited.waited_seconds:.1f}s" if waited.idle
                       else f"NOT idle after {waited.timeout_seconds:g}s: {waited.summary()}")
@@ -324,6 +383,33 @@ def _change(command: str, redis_url: str | None, prefix: str | None, queue: list
         named = "; ".join(f"queue {name}: {', '.join(ids)}" for name, ids in note.missing.items())
         raise ToolError(f"{sum(len(i) for i in note.missing.values())} job(s) present at the pause are missing "
                         f"(not cleaned, not finished, in no state now): {named}", EXIT_FAIL)
+
+
+def _deployment_record(followed: deployments.FollowResult | None) -> dict[str, Any] | None:
+    """What the ledger keeps of the deployment a resume waited for (not its log)."""
+    if followed is None:
+        return None
+    return {"id": followed.id, "url": followed.url, "readyState": followed.state,
+            "waited_seconds": round(followed.waited_seconds, 3)}
+
+
+def _await_deployment(id_or_url: str, seconds: float, poll: float, cron_control: Cron, out: Any,
+                      envelope: dict[str, Any]) -> deployments.FollowResult:
+    """Follow the deployment until READY; anything else (ERROR, CANCELED, the timeout) ends the run with exit 1
+    before any queue or cron is touched."""
+    client = cron_control.client or client_for(cron_control.link)
+    printer = output.DeploymentPrinter(out) if out is not None else None
+    result = deployments.follow(client, id_or_url, seconds, poll=poll,
+                                on_state=printer.state if printer else None,
+                                on_event=printer.event if printer else None)
+    if not result.ready:
+        if out is None:
+            output.emit_json({**envelope, "cron": None, "queues": [], "ledger": None,
+                              "deployment": result.to_json()})
+        raise ToolError(f"{result.summary()}: nothing resumed, the queues and the cron stay as they are", EXIT_FAIL)
+    if out is not None:
+        out.print(f"{result.summary()}: resuming")
+    return result
 
 
 WaitIdle = Annotated[
@@ -347,7 +433,8 @@ def pause(
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
 ) -> None:
-    """Pause the cron and the queues (workers take nothing new, active jobs finish); record the recovery ledger."""
+    """Pause the cron (Vercel's crons first, then the \\[cron] switch) and the queues (workers take nothing new,
+    active jobs finish); record the recovery ledger, the crons' state at the pause included."""
     _change("pause", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name,
             ledger_choice, wait_idle)
 
@@ -363,10 +450,27 @@ def resume(
     library_name: LibraryOption = None,
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT,
     config: ConfigPath = None,
+    after_deployment: Annotated[
+        str | None,
+        typer.Option("--after-deployment", metavar="ID|URL",
+                     help="Follow this Vercel deployment (its readyState and build events) and resume only once "
+                          "it is READY; ERROR, CANCELED or the --timeout: exit 1, nothing resumed. Needs "
+                          "VERCEL_TOKEN."),
+    ] = None,
+    deployment_timeout: Annotated[
+        str, typer.Option("--timeout", metavar="DURATION",
+                          help="How long --after-deployment waits for READY (30s, 10m).")
+    ] = "10m",
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.05, metavar="SECONDS",
+                            help="Seconds between reads of the deployment and its new build events.")
+    ] = deployments.DEFAULT_POLL,
 ) -> None:
-    """Account for every job of the pause (exit 1 if one is missing), resume the queues, clear the cron switch."""
+    """Account for every job of the pause (exit 1 if one is missing), re-enable the cron this tool paused, resume
+    the queues. With --after-deployment: first follow the deployment and resume only once it is READY."""
     _change("resume", redis_url, prefix, queue, all_queues, json_output, connect_timeout, config, library_name,
-            ledger_choice)
+            ledger_choice, after_deployment=after_deployment, deployment_timeout=deployment_timeout,
+            poll=poll_interval)
 
 
 @app.command()

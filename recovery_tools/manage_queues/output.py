@@ -15,9 +15,9 @@ from rich.text import Text
 from recovery_tools.manage_queues.cleaning import CleanResult
 from recovery_tools.manage_queues.control import QueueChange
 from recovery_tools.manage_queues.counting import QueueStatus
-from recovery_tools.manage_queues.cron_switch import CronSwitch
 from recovery_tools.manage_queues.idle import ActiveJob
 from recovery_tools.manage_queues.recovery import LedgerNote
+from recovery_tools.platform.vercel import iso
 
 
 def console() -> Console:
@@ -30,14 +30,6 @@ def console() -> Console:
 
 def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
-
-
-def cron_line(cron: CronSwitch) -> str:
-    if not cron.paused:
-        return f"cron: running ({cron.key} absent)"
-    who = f" by {cron.paused_by}" if cron.paused_by else ""
-    when = f" since {cron.paused_at}" if cron.paused_at else ""
-    return f"cron: paused{who}{when} ({cron.key})"
 
 
 def header(out: Console, redis_url: str, prefix: str) -> None:
@@ -184,3 +176,21 @@ class IdleProgress:
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
+
+
+class DeploymentPrinter:
+    """A followed deployment as it goes: a line per readyState change, a line per build event (as Vercel's CLI
+    prints them: the time, then the text)."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+
+    def state(self, state: str) -> None:
+        self.out.print(f"deployment: {state}")
+
+    def event(self, event: dict[str, Any]) -> None:
+        created = event.get("created")
+        when = iso(created) if isinstance(created, int) else "-"
+        level = "ERROR " if event.get("level") == "error" else ""
+        for line in (event.get("text") or "").splitlines() or [""]:
+            self.out.print(Text(f"  {when}  {level}{line}"))

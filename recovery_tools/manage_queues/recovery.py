@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +69,10 @@ class Recorder:
         return LedgerNote(self.store.where, action, recovery.get("opened_at") if recovery else None,
                           recovery.get("opened_by") if recovery else None, detail)
 
-    async def pause(self, names: list[str], libraries: dict[str, Library]) -> LedgerNote:
-        """After the queues are paused: open a recovery with a snapshot, or keep the open one's."""
+    async def pause(self, names: list[str], libraries: dict[str, Library],
+                    record_cron: Callable[[dict[str, Any]], None] | None = None) -> LedgerNote:
+        """After the queues are paused: open a recovery with a snapshot, or keep the open one's; `record_cron`
+        writes the cron's state at the pause into the recovery."""
         document = self.document if self.document is not None else ledger.empty()
         who, at, at_ms = operator(), ledger.now_iso(), int(time.time() * 1000)
         recovery = ledger.open_recovery(document, self.redis_shown, self.prefix)
@@ -90,6 +93,8 @@ class Recorder:
             added.append(name)
         if action == "kept" and added:
             action = "added"
+        if record_cron is not None:
+            record_cron(recovery)
         await self.store.save(self.client, document)
         self.document = document
         jobs = sum(len(ids) for n in added for ids in recovery["queues"][n]["jobs"].values())
@@ -130,15 +135,21 @@ class Recorder:
             note.reports.append(await accounting.compare(self.client, self.prefix, name, entry))
         return note, recovery
 
-    async def resumed(self, note: LedgerNote, recovery: dict[str, Any] | None) -> None:
-        """After the queues are resumed: each compared queue's report; the recovery closes when all are."""
+    async def resumed(self, note: LedgerNote, recovery: dict[str, Any] | None,
+                      deployment: dict[str, Any] | None = None) -> None:
+        """After the queues are resumed: each compared queue's report (and the deployment the resume waited for);
+        the recovery closes when all are resumed and the crons its pause disabled are enabled again."""
         if recovery is None:
             return
         who, at = operator(), ledger.now_iso()
         for report in note.reports:
             entry = recovery["queues"][report.name]
             entry.update({"resumed_at": at, "resumed_by": who, "report": report.to_json()})
-        if all(entry.get("resumed_at") for entry in recovery["queues"].values()):
+        if deployment is not None:
+            recovery.setdefault("deployments", []).append({**deployment, "at": at})
+        cron = recovery.get("cron") or {}
+        cron_back = not cron.get("disabled_by_pause") or cron.get("reenabled_at") is not None
+        if cron_back and all(entry.get("resumed_at") for entry in recovery["queues"].values()):
             recovery.update({"closed_at": at, "closed_by": who})
         assert self.document is not None
         await self.store.save(self.client, self.document)

@@ -1,0 +1,1 @@
+"""The simulated hosting platform: a fake of Vercel's REST API on loopback."""
