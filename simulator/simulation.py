@@ -83,6 +83,7 @@ class Simulation:
         self._uploads = 0
         self._live = False
         self._history: list[tuple[Release, str]] = []  # (release, its Vercel deployment id) before each deploy
+        self.pushes: list[Push] = []  # every deploy, in order
         # Each part is registered as soon as it runs: if a later one fails, close() of the stack stops the
         # earlier ones (last started, first stopped) and the constructor's error is raised.
         with ExitStack() as stack:
@@ -204,7 +205,9 @@ class Simulation:
         `Push.wait()` waits for the deployment to be live (or its build to fail)."""
         schedule = cron_overload.schedule(release.fixed("cron-overload"))
         deployment_id = self._vercel_deployment(schedule)
-        return Push(self, release, deployment_id, fail_build)
+        push = Push(self, release, deployment_id, fail_build)
+        self.pushes.append(push)
+        return push
 
     def deploy(self, release: Release, *, fail_build: bool = False) -> str:
         """The Vercel deploy of `release`: QUEUED, BUILDING (build, Prisma client generation), READY after ~2 virtual

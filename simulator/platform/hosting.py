@@ -36,7 +36,7 @@ class Hosting:
 
     def __init__(self, clock: Clock, serve: Callable[[], RunResult], schedule: str) -> None:
         self.clock = clock
-        epoch = time.time() - clock.now()  # Vercel's timestamps: epoch milliseconds of the virtual time
+        epoch = self._epoch = time.time() - clock.now()  # Vercel's timestamps: epoch ms of the virtual time
         self.vercel = FakeVercel(now_ms=lambda: int((epoch + clock.now()) * 1000),
                                  crons=(CronDefinition(APP_CRON_PATH, schedule),))
         self.cron_secret = secrets.token_urlsafe(18)
@@ -72,6 +72,10 @@ class Hosting:
         """The crons' state over time: enabled at the start, then every change."""
         with self._lock:
             return list(self._switches)
+
+    def virtual_time(self, vercel_ms: int) -> float:
+        """A timestamp of the fake Vercel (epoch milliseconds) as the simulation's virtual seconds."""
+        return vercel_ms / 1000.0 - self._epoch
 
     def disabled_windows(self, until: float) -> list[tuple[float, float]]:
         """The virtual time spans during which the crons were disabled (the last one open up to `until`)."""
