@@ -57,7 +57,8 @@ class Simulation:
     """The PO-upload app of one scenario, on the scenario's Redis prefix and database.
 
     Starts the fake image search, the image review API, a metrics sampler and a deployment of `release`
-    (workers in this process or in a subprocess). The cron starts with the first run_for()/run_until().
+    (workers in this process or in a subprocess), and its Vercel (simulator/platform/): the fake API, the app's cron
+    path, and the scheduler that calls it, started with the first run_for()/run_until().
     Use as a context manager, or call close().
     """
 
