@@ -23,6 +23,7 @@ pytest_plugins = [
     "steps.simulation_steps",
     "steps.queue_steps",
     "steps.deploy_steps",
+    "steps.platform_steps",
     "steps.ledger_plugin",
     "steps.remaining_issue_steps",
     "steps.follow_up_steps",

@@ -36,14 +36,20 @@ Feature: Post-Deployment Verification
   Rule: 2. Resume Queues
 
     Scenario: Resume Queues once the deployment is complete
-      Given the deploy release has been pushed
-      When I wait 2 virtual minutes for the deployment to complete
-      And I run "manage-queues resume"
+      When the deploy release is pushed and I run "manage-queues resume --poll-interval 0.05" with --after-deployment while it builds
       Then the command succeeds
+      And nothing was resumed before the deployment was READY
       When I run "manage-queues status --expect running"
       Then the command succeeds
       And every queue of the shared config is running
-      And the cron pause switch is clear
+      And the project's crons are enabled on Vercel
+
+    Scenario: Resume Queues refuses a deployment whose build failed
+      Given the deploy release has been pushed and its build failed
+      When I run "manage-queues resume --poll-interval 0.05" with --after-deployment on the failed deployment
+      Then the command fails with exit code 1
+      And every queue of the shared config is paused
+      And the project's crons are disabled on Vercel
 
   Rule: 3. Test PO Upload Flow
     The upload is complete once status-update has run. The background refinement of its images follows on a

@@ -16,15 +16,16 @@ Feature: Pre-Deployment Steps
       When I run "manage-queues pause"
       Then the command succeeds
       And every queue of the shared config is paused
-      And the cron pause switch is set
+      And the project's crons are disabled on Vercel
       When I run "manage-queues status --expect paused"
       Then the command succeeds
       And no new job starts within 3 virtual minutes
-      And the cron skips its ticks
+      And Vercel called the cron path before the pause and not once in 3 virtual minutes while its crons were disabled
 
     Scenario: Verify queues are paused fails while they still run
       When I run "manage-queues status --expect paused"
       Then the command fails with exit code 1
+      And the output has a line containing 'is enabled'
 
     Scenario: Pause Cron & Queues waits for the jobs in flight before the deploy
       Given a new PO is uploaded while the image search holds its next answer for 600 virtual seconds

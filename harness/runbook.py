@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -58,12 +59,14 @@ LEDGER_COMMANDS = ("pause", "clean", "resume")
 
 
 def run_tool(command: str, stack: Stack, *, cwd: Path | None = None, timeout: float = 120.0,
-             ledger: Path | None = None) -> ToolRun:
+             ledger: Path | None = None, platform: Mapping[str, str] | None = None) -> ToolRun:
     """Run e.g. "manage-queues pause" against `stack`.
 
     REDIS_URL and DATABASE_URL are the tools' documented defaults, so the servers come in through the
     environment; the BullMQ prefix is passed to manage-queues unless the command names one, and so is
-    `--ledger ledger` (a scenario's own recovery ledger file) to pause, clean and resume.
+    `--ledger ledger` (a scenario's own recovery ledger file) to pause, clean and resume. `platform` is the
+    environment of the app's hosting (the simulated app's: Simulation.tool_environment(), its config with the
+    `[vercel]` project, VERCEL_API_URL and VERCEL_TOKEN), as an operator's shell would hold it.
     """
     words = shlex.split(command)
     if not words or words[0] not in MODULES:
@@ -79,6 +82,7 @@ def run_tool(command: str, stack: Stack, *, cwd: Path | None = None, timeout: fl
                    "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
     # The simulated app's config file (queues, prefix, schema); a command's own flags override it.
     environment["RECOVERY_HARNESS_CONFIG"] = str(tool_config_path())
+    environment.update(platform or {})
     done = subprocess.run(argv, capture_output=True, text=True, env=environment, timeout=timeout,
                           stdin=subprocess.DEVNULL, cwd=cwd, check=False)
     return ToolRun(command, done.returncode, done.stdout, done.stderr)

@@ -1,26 +1,28 @@
-"""The app's Vercel cron: a run every N virtual minutes, skipped while paused, optionally guarded by a Redis lock
-against overlap, each run cut off at the function's time limit (300 s) as Vercel does."""
+"""The app's cron handler (`/api/process-workflows-cron`): what one invocation by Vercel's scheduler runs, optionally
+guarded by a Redis lock against overlap, cut off at the function's time limit (300 s) as Vercel does.
+
+The schedule and the pause are Vercel's, not the app's: simulator/platform/ calls the handler over HTTP every minute
+its cron definitions say, while the project's crons are enabled.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import secrets
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 
-from simulator.clock import CRON_TICK, Clock
+from simulator.clock import Clock
 from simulator.observe.logs import LogSink
-from simulator.queues.registry import cron_pause_key
 
 # Upper bound on the time a lock is held, in wall seconds: a crashed tick frees it after this.
 DEFAULT_LOCK_TTL = 60.0
 # Vercel's maxDuration of the app's cron function, in virtual seconds: a run still working then is stopped.
 MAX_DURATION = 300.0
-# How often (wall seconds) the scheduler polls a clock whose waits take no wall time (a manual clock).
-_POLL_WALL = 0.02
 
 
 class FunctionTimeout(Exception):
@@ -57,13 +59,29 @@ def cron_lock_key(prefix: str) -> str:
     return f"{prefix}:cron:lock"
 
 
-class Cron:
-    """Calls `tick(limit)` (which enqueues work and returns how many workflows it picked) on a virtual schedule.
+@dataclass(frozen=True)
+class RunResult:
+    """One invocation as the function answers it: HTTP status (200, 504 past the limit, 500 on an error, 503 when
+    the deployment is gone), workflows picked, and why it did no work (a held lock) or failed."""
 
-    Like a hosted cron, start() fires every interval whether or not the last run has finished,
-    each run in its own thread; with `use_lock` a run that finds the lock held is skipped, without
-    it runs overlap (the cron-overload bug). A run is cut off at `max_duration` virtual seconds: the tick checks
-    its RunLimit between steps; a run found past it is logged as Vercel logs a timeout and counted in `timed_out`.
+    status: int
+    picked: int | None = None
+    skipped: str | None = None
+    error: str | None = None
+
+
+class CronClosed(RuntimeError):
+    """The deployment of this handler is gone: Vercel routes the invocation to the live one."""
+
+
+class Cron:
+    """The handler of one deployment: `tick(limit)` (which enqueues work and returns how many workflows it picked).
+
+    Vercel fires every scheduled minute whether or not the last run has finished, each invocation on its own; with
+    `use_lock` a run that finds the lock held is skipped, without it runs overlap (the cron-overload bug). A run is
+    cut off at `max_duration` virtual seconds: the tick checks its RunLimit between steps; a run found past it is
+    logged as Vercel logs a timeout and counted in `timed_out`. `interval_minutes` is the release's schedule (its
+    vercel.json `crons`), which the platform reads.
     """
 
     def __init__(
@@ -80,8 +98,8 @@ class Cron:
         client: redis.Redis | None = None,
         max_duration: float = MAX_DURATION,
     ) -> None:
-        if not math.isfinite(interval_minutes) or interval_minutes <= 0:
-            raise ValueError(f"cron interval must be a positive number of minutes, got {interval_minutes!r}")
+        if not (interval_minutes > 0 and float(interval_minutes).is_integer()):
+            raise ValueError(f"cron interval must be a positive whole number of minutes, got {interval_minutes!r}")
         self.prefix = prefix
         self.clock = clock
         self.tick = tick
@@ -89,38 +107,30 @@ class Cron:
         self.use_lock = use_lock
         self.logs = logs
         self.lock_ttl_ms = max(1, int(lock_ttl * 1000))
-        if not math.isfinite(max_duration) or max_duration <= 0:
+        if not (max_duration > 0 and max_duration != float("inf")):
             raise ValueError(f"cron max duration must be a positive number of seconds, got {max_duration!r}")
         self.max_duration = max_duration
         self._own_client = client is None
         self._redis: redis.Redis = client if client is not None else redis.Redis.from_url(redis_url)
-        self._next_at = 0.0
-        self._stats_lock = threading.Lock()
+        self._stats_lock = threading.Condition()
+        self._closed = False
         self.runs = 0
-        self.skipped_paused = 0
         self.skipped_locked = 0
         self.failures = 0
         self.timed_out = 0
-        self.running = 0
+        self.running = 0  # runs past the lock, in their tick now
         self.max_concurrent = 0
-        self._stop = threading.Event()
-        self._scheduler: threading.Thread | None = None
-        self._ticks: list[threading.Thread] = []
+        self._in_flight = 0  # invocations being served, skipped ones included (what drain() waits for)
+
+    @property
+    def schedule(self) -> str:
+        """The release's cron expression, as its vercel.json declares it."""
+        minutes = self.interval / 60
+        return "* * * * *" if minutes == 1 else f"*/{minutes:g} * * * *"
 
     def _log(self, level: str, message: str, **fields: object) -> None:
         if self.logs is not None:
             self.logs.emit(level, message, **fields)
-
-    def is_paused(self) -> bool:
-        """True while the pause switch of `manage-queues pause` is set."""
-        return bool(self._redis.exists(cron_pause_key(self.prefix)))
-
-    def due(self, now: float) -> bool:
-        """True when a run is due at virtual time `now` (runs are on a grid of the interval, like */N)."""
-        return now >= self._next_at
-
-    def _advance_schedule(self, now: float) -> None:
-        self._next_at = (math.floor(now / self.interval) + 1) * self.interval
 
     def _acquire(self) -> str | None:
         token = secrets.token_hex(8)
@@ -145,17 +155,31 @@ class Cron:
                 pass
 
     def run_once(self) -> int | None:
-        """One run now: None when paused or another run holds the lock, else what the tick returned.
+        """One run now: None when another run holds the lock or the run was cut off, else what the tick returned.
 
         A tick that raises is logged and re-raised; one cut off at the time limit is logged as Vercel logs it and
         returns None (what it enqueued before stays enqueued).
         """
-        now = self.clock.now()
-        if self.is_paused():
+        result = self.invoke()
+        if result.status == 500:
+            raise RuntimeError(result.error)
+        return result.picked
+
+    def invoke(self) -> RunResult:
+        """One invocation, answered as the function answers Vercel (raises CronClosed once the deployment closed)."""
+        with self._stats_lock:
+            if self._closed:
+                raise CronClosed("the deployment of this cron handler is closed")
+            self._in_flight += 1
+        try:
+            return self._invoke()
+        finally:
             with self._stats_lock:
-                self.skipped_paused += 1
-            self._log("info", "cron tick skipped: paused by manage-queues", t=now)
-            return None
+                self._in_flight -= 1
+                self._stats_lock.notify_all()
+
+    def _invoke(self) -> RunResult:
+        now = self.clock.now()
         token = None
         if self.use_lock:
             token = self._acquire()
@@ -163,7 +187,7 @@ class Cron:
                 with self._stats_lock:
                     self.skipped_locked += 1
                 self._log("info", "cron tick skipped: previous run still holds the lock", t=now)
-                return None
+                return RunResult(200, skipped="locked")
         with self._stats_lock:
             self.running += 1
             self.max_concurrent = max(self.max_concurrent, self.running)
@@ -177,12 +201,13 @@ class Cron:
             with self._stats_lock:
                 self.timed_out += 1
             self._log("error", str(timeout), elapsed=round(limit.elapsed(), 1))
-            return None
+            return RunResult(504, error=str(timeout))
         except Exception as error:
             with self._stats_lock:
                 self.failures += 1
-            self._log("error", f"cron tick failed: {type(error).__name__}: {error}")
-            raise
+            message = f"{type(error).__name__}: {error}"
+            self._log("error", f"cron tick failed: {message}")
+            return RunResult(500, error=message)
         finally:
             with self._stats_lock:
                 self.running -= 1
@@ -191,50 +216,22 @@ class Cron:
         with self._stats_lock:
             self.runs += 1
         self._log("info", "cron tick finished", picked=picked)
-        return picked
+        return RunResult(200, picked=picked)
 
-    def _run_in_thread(self) -> None:
-        with contextlib.suppress(Exception):  # already logged by run_once; the schedule goes on
-            self.run_once()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            now = self.clock.now()
-            if self.due(now):
-                self.clock.woke(self._next_at, CRON_TICK)  # a strict clock records a tick fired late
-                self._advance_schedule(now)
-                thread = threading.Thread(target=self._run_in_thread, name="cron-tick", daemon=True)
-                self._ticks = [t for t in self._ticks if t.is_alive()] + [thread]
-                thread.start()
-                continue
-            wait = self.clock.to_wall(self._next_at - now)
-            # Sleep exactly until the next run on a scaled clock (a floor here capped the cron at 50 runs per wall
-            # second); poll only a clock whose waits take no wall time (ManualClock).
-            self._stop.wait(min(wait, 0.5) if wait > 0 else _POLL_WALL)
-
-    def start(self) -> None:
-        """Start firing on schedule in a background thread (the first run is due at once)."""
-        if self._scheduler is not None:
-            return
-        self._stop.clear()
-        self._next_at = max(self._next_at, self.clock.now())  # the first run is due now, not at virtual zero
-        self._scheduler = threading.Thread(target=self._loop, name="cron", daemon=True)
-        self._scheduler.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop firing and wait for runs in progress to finish."""
-        self._stop.set()
-        if self._scheduler is not None:
-            self._scheduler.join(timeout)
-            self._scheduler = None
-        for thread in self._ticks:
-            thread.join(timeout)
-        self._ticks.clear()
+    def drain(self, timeout: float = 30.0) -> None:
+        """Take no new invocation and wait (up to `timeout` wall seconds) for those in progress to finish: an old
+        deployment's function runs to its end."""
+        deadline = time.monotonic() + timeout
+        with self._stats_lock:
+            self._closed = True
+            while self._in_flight and time.monotonic() < deadline:
+                self._stats_lock.wait(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def close(self) -> None:
-        self.stop()
+        self.drain()
         if self._own_client:
-            self._redis.close()
+            with contextlib.suppress(redis.RedisError):
+                self._redis.close()
 
     def __enter__(self) -> Cron:
         return self

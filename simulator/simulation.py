@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,13 +16,18 @@ from typing import Any
 from sqlalchemy import func, select
 
 from harness.isolation import ScenarioEnv
+from recovery_tools.platform.vercel import VercelClient
+from simulator.bugs import cron_overload
 from simulator.clock import ScaledClock
-from simulator.cron import Cron
+from simulator.cron import Cron, CronClosed, RunResult
 from simulator.db.client import PrismaClient
 from simulator.db.operation import prisma_operation
 from simulator.models import ImageReviewSession, WorkflowExecution, WorkflowStageExecution
 from simulator.observe.logs import LogSink
 from simulator.observe.metrics import MetricsSampler
+from simulator.platform.hosting import CronSwitch, Hosting
+from simulator.platform.scheduler import Invocation
+from simulator.platform.vercel_api import APP_CRON_PATH, CronDefinition
 from simulator.po.fake import fake_po
 from simulator.po.upload import UploadResult, ensure_merchant, upload_po
 from simulator.queues import operator
@@ -51,7 +57,8 @@ class Simulation:
     """The PO-upload app of one scenario, on the scenario's Redis prefix and database.
 
     Starts the fake image search, the image review API, a metrics sampler and a deployment of `release`
-    (workers in this process or in a subprocess). The cron starts with the first run_for()/run_until().
+    (workers in this process or in a subprocess), and its Vercel (simulator/platform/): the fake API, the app's cron
+    path, and the scheduler that calls it, started with the first run_for()/run_until().
     Use as a context manager, or call close().
     """
 
@@ -76,7 +83,8 @@ class Simulation:
         self.merchant_id, self.merchant_token = MERCHANT_ID, MERCHANT_TOKEN
         self._uploads = 0
         self._live = False
-        self._history: list[Release] = []
+        self._history: list[tuple[Release, str]] = []  # (release, its Vercel deployment id) before each deploy
+        self.pushes: list[Push] = []  # every deploy, in order
         # Each part is registered as soon as it runs: if a later one fails, close() of the stack stops the
         # earlier ones (last started, first stopped) and the constructor's error is raised.
         with ExitStack() as stack:
@@ -99,6 +107,11 @@ class Simulation:
             self._deployment = self._deployment_of(release)
             self.queues.ready()
             stack.callback(lambda: self._deployment.close())  # the deployment live at close time
+            # Vercel: the project, its crons, the app's cron path and the scheduler (started by go_live()).
+            self.hosting = Hosting(self.clock, self._serve_cron, self._deployment.cron.schedule).start()
+            stack.callback(self.hosting.stop)
+            self.deployment_id = self._vercel_deployment(self._deployment.cron.schedule)
+            self.hosting.vercel.set_ready_state(self.deployment_id, "READY")  # the release live before the scenario
             self.metrics.start(self.clock, every=sample_every_seconds)
             self.logs.info("simulation started", release=release.name, worker_mode=worker_mode)
             self._resources = stack.pop_all()
@@ -126,10 +139,19 @@ class Simulation:
     # -- time ------------------------------------------------------------------------------------
 
     def go_live(self) -> None:
-        """Start the cron (done by run_for() and run_until() when needed)."""
+        """Start Vercel's cron scheduler (done by run_for() and run_until() when needed)."""
         if not self._live:
             self._live = True
-            self._deployment.start_cron()
+            self.hosting.go_live()
+
+    def _serve_cron(self) -> RunResult:
+        """One call of the cron path, served by the live deployment (the one Vercel routes to at that moment)."""
+        for _ in range(5):
+            try:
+                return self._deployment.cron.invoke()
+            except CronClosed:  # the call came in during a switch: the new deployment is live now
+                time.sleep(0.01)
+        return RunResult(503, error="no live deployment")
 
     def run_for(self, virtual_minutes: float) -> None:
         """Let the app run for `virtual_minutes` of virtual time."""
@@ -175,48 +197,117 @@ class Simulation:
                            self.search_quota_per_minute)
         return Deployment(config, self.clock, self.logs, self.queues, self.worker_mode, self.bull_settings)
 
-    def deploy(self, release: Release) -> None:
-        """The Vercel deploy of `release`: build, Prisma client generation, live after ~2 virtual minutes.
+    def _vercel_deployment(self, schedule: str) -> str:
+        """A new deployment on Vercel whose vercel.json declares the app's cron with `schedule`."""
+        return self.hosting.vercel.create_deployment(crons=(CronDefinition(APP_CRON_PATH, schedule),)).id
 
-        The old deployment keeps working until the new one is live; then the new workers start, the old
-        ones finish their active jobs and close. Jobs stay in Redis throughout, so none is lost.
+    def push(self, release: Release, *, fail_build: bool = False) -> Push:
+        """`git push` of `release`, the deploy running in the background: `Push.deployment_id` is Vercel's id at once,
+        `Push.wait()` waits for the deployment to be live (or its build to fail)."""
+        schedule = cron_overload.schedule(release.fixed("cron-overload"))
+        deployment_id = self._vercel_deployment(schedule)
+        push = Push(self, release, deployment_id, fail_build)
+        self.pushes.append(push)
+        return push
+
+    def deploy(self, release: Release, *, fail_build: bool = False) -> str:
+        """The Vercel deploy of `release`: QUEUED, BUILDING (build, Prisma client generation), READY after ~2 virtual
+        minutes; returns the deployment's id. A failing build ends in ERROR and the live release stays.
+
+        The old deployment keeps working until the new one is live; then the new workers start, the old ones finish
+        their active jobs and close. Jobs stay in Redis throughout, so none is lost.
         """
-        self._switch_to(release)
-        self._history.append(self._previous)
+        return self.push(release, fail_build=fail_build).wait()
+
+    def _build(self, release: Release, deployment_id: str, fail_build: bool) -> bool:
+        """The deployment's build and go-live, in virtual time, on Vercel and in the app's logs; False on ERROR."""
+        vercel = self.hosting.vercel
+        self.logs.info("Deployment started: building", release=release.name, deployment=deployment_id)
+        vercel.set_ready_state(deployment_id, "BUILDING")
+        vercel.add_event(deployment_id, "Running build in Washington, D.C., USA (East) – iad1")
+        vercel.add_event(deployment_id, "Installing dependencies...")
+        self.clock.sleep(BUILD_SECONDS)
+        if fail_build:
+            error = 'Error: Command "npm run build" exited with 1'
+            vercel.add_event(deployment_id, error, type="stderr", level="error")
+            vercel.set_ready_state(deployment_id, "ERROR", error_message=error)
+            self.logs.error(f"Build failed: {error}", release=release.name, deployment=deployment_id)
+            return False
+        vercel.add_event(deployment_id, f"Build Completed in /vercel/output [{BUILD_SECONDS:.0f}s]")
+        self.logs.info("Build success", release=release.name)
+        vercel.add_event(deployment_id, "> prisma generate")
+        self.clock.sleep(GENERATE_SECONDS)
+        vercel.add_event(deployment_id, "✔ Generated Prisma Client (v6.16.0) to ./node_modules/@prisma/client")
+        self.logs.info("Prisma client generation: generated Prisma Client", release=release.name)
+        vercel.set_ready_state(deployment_id, "INITIALIZING")
+        vercel.add_event(deployment_id, "Deploying outputs...")
+        self.clock.sleep(GO_LIVE_SECONDS)
+        self._switch_to(release, lambda: vercel.set_ready_state(deployment_id, "READY"))
+        vercel.add_event(deployment_id, "Deployment completed")
+        self.logs.info("Deployment live", release=release.name, deployment=deployment_id)
+        return True
 
     def rollback(self) -> Release:
-        """`git revert HEAD && git push`: deploy the previous release again; returns it."""
+        """Vercel's Instant Rollback: the previous deployment is production again, with its cron definitions, and
+        its release's code serves; returns that release."""
         if not self._history:
             raise RuntimeError("nothing to roll back to: no deploy has happened")
-        previous = self._history.pop()
-        self._switch_to(previous)
+        previous, deployment_id = self._history.pop()
+        self.logs.info("Instant Rollback started", release=previous.name, deployment=deployment_id)
+        self._switch_to(previous, lambda: self.hosting.vercel.rollback_to(deployment_id))
+        self.deployment_id = deployment_id
+        self.logs.info("Deployment live", release=previous.name, deployment=deployment_id)
         return previous
 
-    def _switch_to(self, release: Release) -> None:
-        self.logs.info("Deployment started: building", release=release.name)
-        self.clock.sleep(BUILD_SECONDS)
-        self.logs.info("Build success", release=release.name)
-        self.clock.sleep(GENERATE_SECONDS)
-        self.logs.info("Prisma client generation: generated Prisma Client", release=release.name)
-        self.clock.sleep(GO_LIVE_SECONDS)
+    def _switch_to(self, release: Release, promote: Callable[[], None]) -> None:
+        """The new code serves from now on (workers started, then Vercel routes to it); the old deployment's
+        functions run to their end."""
         new = self._deployment_of(release)
         old, self._deployment = self._deployment, new
-        old.stop_cron()
-        if self._live:
-            new.start_cron()
+        promote()
         old.close()
-        self._previous, self.release = self.release, release
-        self.logs.info("Deployment live", release=release.name)
+        self.release = release
 
     # -- the checklist's hooks ------------------------------------------------------------------
 
+    def _vercel_client(self) -> VercelClient:
+        """The tools' own Vercel client, pointed at the simulated platform."""
+        vercel = self.hosting.vercel
+        return VercelClient(vercel.token, vercel.team_id, vercel.base_url)
+
     def pause(self) -> None:
-        """Pause every registered queue and set the cron pause switch, with the code of `manage-queues pause`."""
-        asyncio.run(operator.pause(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
+        """Disable the project's crons on Vercel, then pause every registered queue: `manage-queues pause`'s code."""
+        asyncio.run(operator.pause(self.env.redis_url, self.env.prefix, QUEUE_NAMES,
+                                   (self._vercel_client(), self.hosting.vercel.project_id)))
 
     def resume(self) -> None:
-        """Resume every registered queue and clear the cron pause switch, as `manage-queues resume` does."""
-        asyncio.run(operator.resume(self.env.redis_url, self.env.prefix, QUEUE_NAMES))
+        """Re-enable the project's crons, then resume every registered queue, as `manage-queues resume` does."""
+        asyncio.run(operator.resume(self.env.redis_url, self.env.prefix, QUEUE_NAMES,
+                                    (self._vercel_client(), self.hosting.vercel.project_id)))
+
+    # -- the platform ----------------------------------------------------------------------------
+
+    @property
+    def crons_enabled(self) -> bool:
+        """What Vercel says of the project's crons (`crons.disabledAt` null)."""
+        return self.hosting.vercel.crons_enabled
+
+    def cron_invocations(self) -> list[Invocation]:
+        """Vercel's log of calls of the cron path: time, path, status."""
+        return self.hosting.invocations()
+
+    def cron_switches(self) -> list[CronSwitch]:
+        """The crons' state over virtual time: enabled at the start, then every change."""
+        return self.hosting.cron_switches()
+
+    def deployment_state(self, deployment_id: str) -> str:
+        """Vercel's readyState of a deployment."""
+        deployment = self.hosting.vercel.deployment(deployment_id)
+        return deployment.ready_state if deployment is not None else "unknown"
+
+    def tool_environment(self) -> dict[str, str]:
+        """The environment the real tools need to act on this app's platform (config with [vercel], token, URL)."""
+        return self.hosting.tool_environment()
 
     # -- reading the state -----------------------------------------------------------------------
 
@@ -302,7 +393,7 @@ class Simulation:
 
     @property
     def cron(self) -> Cron:
-        """The cron of the live deployment (its runs, skips and overlap are counted)."""
+        """The cron handler of the live deployment (its runs, skips and overlap are counted)."""
         return self._deployment.cron
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -316,3 +407,33 @@ class Simulation:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Push:
+    """A deploy under way in the background (Simulation.push)."""
+
+    def __init__(self, sim: Simulation, release: Release, deployment_id: str, fail_build: bool) -> None:
+        self.sim, self.release, self.deployment_id = sim, release, deployment_id
+        self.live: bool | None = None
+        self._error: BaseException | None = None
+        previous = (sim.release, sim.deployment_id)
+        self._thread = threading.Thread(target=self._run, args=(previous, fail_build), name="deploy", daemon=True)
+        self._thread.start()
+
+    def _run(self, previous: tuple[Release, str], fail_build: bool) -> None:
+        try:
+            self.live = self.sim._build(self.release, self.deployment_id, fail_build)
+            if self.live:
+                self.sim._history.append(previous)
+                self.sim.deployment_id = self.deployment_id
+        except BaseException as error:  # handed to wait()
+            self._error = error
+
+    def wait(self, timeout: float = 300.0) -> str:
+        """Wait until the deployment is READY and serving (or ERROR); returns its id. Re-raises a deploy's error."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError(f"deployment {self.deployment_id} still building after {timeout:g} wall seconds")
+        if self._error is not None:
+            raise self._error
+        return self.deployment_id

@@ -41,7 +41,8 @@ def wait_for_deployment(sim: Simulation, minutes: int) -> None:
 
 @when("the previous commit is reverted and pushed", target_fixture="pushed_at")
 def revert_and_push(sim: Simulation) -> float:
-    """`git revert HEAD && git push`: the previous release is deployed again."""
+    """`git revert HEAD && git push`, as Vercel's Instant Rollback: the previous deployment is production again at
+    once (its code and its cron definitions), without waiting for a new build."""
     began = sim.clock.now()
     sim.rollback()
     return began

@@ -1,17 +1,16 @@
-"""Steps that look at the app's queues, cron switch and recovery ledger directly, beside the tool's word."""
+"""Steps that look at the app's queues and recovery ledger directly, beside the tool's word."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
 from pytest_bdd import given, parsers, then
 
 from harness.isolation import ScenarioEnv
 from recovery_tools.criteria.judge import judge_recovery
 from recovery_tools.manage_queues import ledger
-from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.queues.registry import QUEUE_NAMES
 from simulator.simulation import Simulation
 
 
@@ -55,16 +54,6 @@ def every_queue_running(sim: Simulation) -> None:
     assert not paused, f"queues still paused: {paused}"
 
 
-@then(parsers.re(r"the cron pause switch is (?P<state>set|clear)"))
-def cron_switch(env: ScenarioEnv, state: str) -> None:
-    client = redis.Redis.from_url(env.redis_url)
-    try:
-        present = bool(client.exists(cron_pause_key(env.prefix)))
-    finally:
-        client.close()
-    assert present == (state == "set"), f"cron pause switch {cron_pause_key(env.prefix)} is not {state}"
-
-
 @then(parsers.parse("no new job starts within {minutes:d} virtual minutes"))
 def no_new_job_starts(sim: Simulation, minutes: int) -> None:
     start = snapshot(sim)
@@ -75,12 +64,6 @@ def no_new_job_starts(sim: Simulation, minutes: int) -> None:
     assert finished <= start.total("active"), (
         f"{finished} jobs finished but only {start.total('active')} were active when the queues were paused"
     )
-
-
-@then("the cron skips its ticks")
-def cron_skips(sim: Simulation) -> None:
-    skipped = [event for event in sim.logs.events() if "cron tick skipped: paused" in event.message]
-    assert skipped, "the cron did not log a skipped tick while paused"
 
 
 @then("no failed job remains")

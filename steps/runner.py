@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,16 @@ class LiveStack:
     prefix: str
 
 
-def run_tool(command: str, env: Stack, *, timeout: float = 60.0, ledger: Path | None = None) -> ToolRun:
-    """runbook.run_tool() from the project's root (`ledger`: the scenario's recovery ledger file)."""
-    return runbook.run_tool(command, env, cwd=PROJECT_ROOT, timeout=timeout, ledger=ledger)
+def run_tool(command: str, env: Stack, *, timeout: float = 60.0, ledger: Path | None = None,
+             platform: Mapping[str, str] | None = None) -> ToolRun:
+    """runbook.run_tool() from the project's root (`ledger`: the scenario's recovery ledger file; `platform`: the
+    simulated app's Vercel, when one runs)."""
+    return runbook.run_tool(command, env, cwd=PROJECT_ROOT, timeout=timeout, ledger=ledger, platform=platform)
 
 
-def run_and_record(command: str, env: Stack, tool_runs: list[ToolRun], ledger: Path | None = None) -> ToolRun:
+def run_and_record(command: str, env: Stack, tool_runs: list[ToolRun], ledger: Path | None = None,
+                   platform: Mapping[str, str] | None = None) -> ToolRun:
     """run_tool(), keeping the run as the scenario's evidence."""
-    result = run_tool(command, env, ledger=ledger)
+    result = run_tool(command, env, ledger=ledger, platform=platform)
     tool_runs.append(result)
     return result

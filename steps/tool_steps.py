@@ -8,20 +8,28 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
+from simulator.simulation import Simulation
 from steps.live_mode import read_only
 from steps.runner import Stack, ToolRun, run_and_record
 
 
+def platform_of(simulations: list[Simulation]) -> dict[str, str] | None:
+    """The simulated app's Vercel (config with [vercel], VERCEL_API_URL, VERCEL_TOKEN), when a simulation runs."""
+    return simulations[-1].tool_environment() if simulations else None
+
+
 @given(parsers.parse('I have run "{command}"'), target_fixture="tool_run")
-def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path) -> ToolRun:
-    result = run_and_record(command, env, tool_runs, recovery_ledger)
+def have_run_tool(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path,
+                  simulations: list[Simulation]) -> ToolRun:
+    result = run_and_record(command, env, tool_runs, recovery_ledger, platform_of(simulations))
     assert result.returncode == 0, result.describe()
     return result
 
 
 @when(parsers.parse('I run "{command}"'), target_fixture="tool_run")
-def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path) -> ToolRun:
-    return run_and_record(command, env, tool_runs, recovery_ledger)
+def run_tool_step(command: str, env: Stack, tool_runs: list[ToolRun], recovery_ledger: Path,
+                  simulations: list[Simulation]) -> ToolRun:
+    return run_and_record(command, env, tool_runs, recovery_ledger, platform_of(simulations))
 
 
 @then("the command succeeds")

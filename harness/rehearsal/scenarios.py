@@ -181,7 +181,7 @@ class Rehearsal:
 
     def tool(self, step: Step, command: str, *, output_is_evidence: bool = False) -> ToolRun:
         """Run a checklist tool; its exit code is evidence, its output too (or a measurement when it has counts)."""
-        run = run_tool(command, self.env, ledger=self.ledger)
+        run = run_tool(command, self.env, ledger=self.ledger, platform=self.sim.tool_environment())
         step.evidence.setdefault("commands", []).append({"command": command, "exit_code": run.returncode})
         output = run.lines + [f"stderr: {line}" for line in run.stderr.splitlines() if line.strip()]
         (step.evidence if output_is_evidence else step.measured).setdefault("output", []).extend(output)
@@ -248,9 +248,11 @@ class Rehearsal:
         step.evidence.update({"release": release.name, "fixes": sorted(release.fixes)})
         return live
 
-    def monitor_deployment(self, step: Step, release: str, since: float) -> None:
-        """Post-Deployment Verification 1: the deploy's build, client generation and live lines in the logs."""
-        wanted = ("Build success", "Prisma client generation", "Deployment live")
+    def monitor_deployment(self, step: Step, release: str, since: float,
+                           wanted: tuple[str, ...] = ("Build success", "Prisma client generation", "Deployment live"),
+                           ) -> None:
+        """Post-Deployment Verification 1: the deploy's build, client generation and live lines in the logs (an
+        Instant Rollback builds nothing: its start and the deployment live)."""
         events = [e for e in self.sim.logs.events() if e.t >= since and e.fields.get("release") == release]
         seen = {w: any(e.message.startswith(w) for e in events) for w in wanted}
         step.evidence["log_lines_seen"] = seen
@@ -388,7 +390,7 @@ def rollback(r: Rehearsal) -> list[CriterionResult]:
         started = sim.clock.now()
         live = r.deploy(step, bad, kind="rollback")
     with r.step("wait-deployment", "3. Wait for deployment", f"{plan} / 3") as step:
-        r.monitor_deployment(step, sim.release.name, started)
+        r.monitor_deployment(step, sim.release.name, started, ("Instant Rollback", "Deployment live"))
     with r.step("resume", "4. Resume queues after stable: manage-queues resume", f"{plan} / 4") as step:
         r.tool(step, "manage-queues resume")
         r.account_for_jobs(step)

@@ -54,6 +54,12 @@ def settings(fixed: bool) -> CronSettings:
     return FIXED_SETTINGS if fixed else BROKEN_SETTINGS
 
 
+def schedule(fixed: bool) -> str:
+    """The release's cron expression as its vercel.json declares it (Vercel's scheduler reads it)."""
+    minutes = settings(fixed).interval_minutes
+    return "* * * * *" if minutes == 1 else f"*/{minutes:g} * * * *"
+
+
 _WORKFLOW = WorkflowExecution
 _PENDING = select(_WORKFLOW.id).where(_WORKFLOW.status == "pending").order_by(_WORKFLOW.createdAt, _WORKFLOW.id)
 

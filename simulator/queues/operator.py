@@ -1,4 +1,5 @@
-"""The checklist's pause and resume run in-process with the manage-queues tool's own code (its one call site here).
+"""The checklist's pause and resume run in-process with the manage-queues tool's own code (its one call site here):
+the project's crons switched through Vercel's API with the tool's client, then the queues.
 
 The library is told from Redis as the tool tells it; where Redis cannot tell (a queue whose Bull workers left only
 `stalled-check` and `id`), the app's config file says Bull (`library` in simulator/recovery-harness.toml), as it
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 
 from recovery_tools.config import load_config
-from recovery_tools.manage_queues import control, cron_switch, library
+from recovery_tools.manage_queues import control, library
 from recovery_tools.manage_queues.handles import Queues
+from recovery_tools.platform.vercel import VercelClient
 from simulator.schema import tool_config_path
 
 
@@ -22,11 +24,15 @@ def configured_library() -> str | None:
     return load_config(tool_config_path()).library
 
 
-async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
-    """What `manage-queues pause` does: the cron pause switch first, then every queue of `names`."""
+Platform = tuple[VercelClient, str]  # the API client and the project's id
+
+
+async def pause(redis_url: str, prefix: str, names: Sequence[str], platform: Platform) -> None:
+    """What `manage-queues pause` does: the project's crons disabled on Vercel first, then every queue of `names`."""
+    api, project = platform
+    api.set_crons(project, False)
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)  # as the tool connects: text replies
     try:
-        await cron_switch.pause_cron(client, prefix)
         queues = Queues(client, prefix)
         libraries = await library.detect(client, prefix, list(names), None, configured_library())
         for name in names:
@@ -35,14 +41,15 @@ async def pause(redis_url: str, prefix: str, names: Sequence[str]) -> None:
         await client.aclose()
 
 
-async def resume(redis_url: str, prefix: str, names: Sequence[str]) -> None:
-    """What `manage-queues resume` does: every queue of `names`, then the cron pause switch cleared."""
+async def resume(redis_url: str, prefix: str, names: Sequence[str], platform: Platform) -> None:
+    """What `manage-queues resume` does: the project's crons re-enabled on Vercel, then every queue of `names`."""
+    api, project = platform
+    api.set_crons(project, True)
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)  # as the tool connects: text replies
     try:
         queues = Queues(client, prefix)
         libraries = await library.detect(client, prefix, list(names), None, configured_library())
         for name in names:
             await control.resume_queue(queues, name, libraries[name])
-        await cron_switch.resume_cron(client, prefix)
     finally:
         await client.aclose()

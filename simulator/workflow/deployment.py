@@ -1,4 +1,4 @@
-"""One live deployment of a release: its stage workers (in-process or a subprocess) and its cron."""
+"""One live deployment of a release: its stage workers (in-process or a subprocess) and its cron handler."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ WORKER_MODES: tuple[str, ...] = ("inprocess", "process")
 
 
 class Deployment:
-    """The release's code running: workers on every stage queue, and a cron (started by start_cron())."""
+    """The release's code running: workers on every stage queue, and the handler of its cron path (Vercel's
+    scheduler calls it: simulator/platform/)."""
 
     def __init__(self, config: AppConfig, clock: ScaledClock, logs: LogSink, queues: AppQueues,
                  mode: WorkerMode = "inprocess", bull_settings: BullSettings | None = None) -> None:
@@ -72,14 +73,10 @@ class Deployment:
             self.logs.error("registered queue has no worker", queue=name)
         return missing
 
-    def start_cron(self) -> None:
-        self.cron.start()
-
-    def stop_cron(self) -> None:
-        self.cron.stop()
-
     def close(self) -> None:
-        """Cron stopped, then workers closed gracefully (active jobs finish), then the cron's client."""
+        """The cron handler takes no new call and its runs in progress finish, then the workers close gracefully
+        (active jobs finish, next stages added), then the cron's client: an old deployment's functions run to their
+        end."""
         self.cron.close()
         self.workers.close()
         self._cron_client.disconnect()

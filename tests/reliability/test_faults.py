@@ -15,7 +15,7 @@ import redis
 from harness.isolation import Isolation, ScenarioEnv
 from harness.ledger import take_ledger
 from recovery_tools.urls import database_name
-from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY
 from simulator.services.image_search import ImageSearchClient, ImageSearchError
 from simulator.simulation import Simulation
@@ -42,11 +42,12 @@ def assert_balanced(env: ScenarioEnv) -> None:
     assert ledger.where("completed"), ledger.summary()
 
 
-def manage_queues(env: ScenarioEnv, *args: str) -> subprocess.Popen[str]:
+def manage_queues(env: ScenarioEnv, sim: Simulation, *args: str) -> subprocess.Popen[str]:
+    """The tool on the scenario's Redis and the simulated app's Vercel (its config, API URL and token)."""
     command = [sys.executable, "-m", "recovery_tools.manage_queues", *args, "--redis-url", env.redis_url,
                "--prefix", env.prefix]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "NO_COLOR": "1"})
+                            env={**os.environ, **sim.tool_environment(), "NO_COLOR": "1"})
 
 
 def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -84,7 +85,7 @@ def test_pause_while_workers_are_busy_active_jobs_finish_nothing_new_starts(scen
         sim.upload_fake_pos(5, lines=3)
         sim.go_live()
         busy = wait_until(lambda: active_jobs(scenario), "a job in progress", timeout=120, every=0.02)
-        code, out, err = finished(manage_queues(scenario, "pause"))
+        code, out, err = finished(manage_queues(scenario, sim, "pause"))
         assert code == 0, err
         marks = {name: client.xinfo_stream(f"{scenario.prefix}:{name}:events")["last-generated-id"]
                  for name in QUEUE_NAMES if client.exists(f"{scenario.prefix}:{name}:events")}
@@ -96,7 +97,7 @@ def test_pause_while_workers_are_busy_active_jobs_finish_nothing_new_starts(scen
                    if fields[b"event"] == b"active"]
         assert started == [], "a job started after the pause"
         assert sim.workflows().get("done", 0) < 5
-        assert finished(manage_queues(scenario, "resume"))[0] == 0
+        assert finished(manage_queues(scenario, sim, "resume"))[0] == 0
         assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
         assert sim.workflows() == {"done": 5}
     client.close()
@@ -110,15 +111,15 @@ def test_two_pauses_at_once_both_succeed_and_lose_nothing(scenario: ScenarioEnv)
     with Simulation(scenario, release=HEALTHY, seed=13, search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
         sim.upload_fake_pos(6, lines=2)
         sim.run_for(0.5)
-        first, second = manage_queues(scenario, "pause"), manage_queues(scenario, "pause")
+        first, second = manage_queues(scenario, sim, "pause"), manage_queues(scenario, sim, "pause")
         results = [finished(first), finished(second)]
         assert [code for code, _, _ in results] == [0, 0], results
-        status = finished(manage_queues(scenario, "status", "--expect", "paused", "--json"))
+        status = finished(manage_queues(scenario, sim, "status", "--expect", "paused", "--json"))
         assert status[0] == 0, status
         assert {queue["layout"] for queue in json.loads(status[1])["queues"]} == {"bull4"}, status
-        assert client.exists(cron_pause_key(scenario.prefix))
+        assert not sim.crons_enabled, "the project's crons are disabled on Vercel"
         wait_until(lambda: not active_jobs(scenario), "the active jobs to finish", timeout=120)
-        assert finished(manage_queues(scenario, "resume"))[0] == 0
+        assert finished(manage_queues(scenario, sim, "resume"))[0] == 0
         assert sim.run_until(sim.all_finished, within_virtual_minutes=240), sim.workflows()
         assert sim.workflows() == {"done": 6}
     client.close()

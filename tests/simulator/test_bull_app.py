@@ -20,7 +20,7 @@ from simulator.clock import ScaledClock
 from simulator.node.runtime import ensure_bull, find_node
 from simulator.queues.app_queues import AppQueues
 from simulator.queues.bull_host import BullSettings
-from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from simulator.workflow import processors
@@ -40,19 +40,18 @@ def peer(scenario: ScenarioEnv) -> Iterator[Peer]:
     owner.close()
 
 
-def hold_cron(env: ScenarioEnv) -> None:
-    """The cron pause switch set: the cron enqueues nothing, so only the test's jobs drive the workflow."""
-    client = redis.Redis.from_url(env.redis_url)
-    try:
-        client.set(cron_pause_key(env.prefix), json.dumps({"tool": "test", "paused_by": "test"}))
-    finally:
-        client.close()
+def hold_cron(sim: Simulation) -> None:
+    """The project's crons disabled on Vercel: the cron enqueues nothing, so only the test's jobs drive the workflow."""
+    sim.hosting.vercel.set_crons_enabled(False)
 
 
-def manage_queues(env: ScenarioEnv, *args: str) -> subprocess.CompletedProcess[str]:
+def manage_queues(env: ScenarioEnv, sim: Simulation | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """The tool as an operator runs it against the simulated app: its Redis, and (while `sim` runs) its Vercel project
+    (config, token)."""
     command = [sys.executable, "-m", "recovery_tools.manage_queues", *args, "--redis-url", env.redis_url,
                "--prefix", env.prefix]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    return subprocess.run(command, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(sim.tool_environment() if sim else {}), "NO_COLOR": "1"})
 
 
 def stage_rows(sim: Simulation, workflow_id: str) -> dict[str, int]:
@@ -62,7 +61,7 @@ def stage_rows(sim: Simulation, workflow_id: str) -> dict[str, int]:
 def test_a_node_bull_producers_stage_job_is_processed_by_the_simulated_app(scenario: ScenarioEnv,
                                                                            peer: Peer) -> None:
     with Simulation(scenario, release=HEALTHY, seed=21) as sim:
-        hold_cron(scenario)
+        hold_cron(sim)
         [upload] = sim.upload_fake_pos(1, lines=2)
         workflow = upload.workflow_id
         [node_job] = peer.add(QUEUE_OF[FIRST], {"name": FIRST, "data": {"workflowId": workflow},
@@ -109,9 +108,9 @@ def test_manage_queues_pause_stops_the_simulated_apps_workers_and_resume_restart
                                                                                         peer: Peer) -> None:
     with Simulation(scenario, release=HEALTHY, seed=22, time_scale=300.0) as sim:
         sim.go_live()
-        paused = manage_queues(scenario, "pause")
+        paused = manage_queues(scenario, sim, "pause")
         assert paused.returncode == 0, paused.stdout + paused.stderr
-        status = manage_queues(scenario, "status", "--json", "--expect", "paused")
+        status = manage_queues(scenario, sim, "status", "--json", "--expect", "paused")
         assert status.returncode == 0, status.stdout + status.stderr
         report = json.loads(status.stdout)
         assert {queue["name"]: queue["library"] for queue in report["queues"]} == dict.fromkeys(QUEUE_NAMES, "bull")
@@ -123,8 +122,9 @@ def test_manage_queues_pause_stops_the_simulated_apps_workers_and_resume_restart
         sim.run_for(10)  # ten virtual minutes (2 s of wall time): ample for a running worker to take the job
         assert sim.job_state(QUEUE_OF[FIRST], held) == "paused"
         assert stage_rows(sim, workflow) == {} and sim.workflows() == {"pending": 1}
-        assert sim.cron.runs == 0 or sim.job_counts()[QUEUE_OF[FIRST]]["paused"] == 1  # the cron is held too
-        resumed = manage_queues(scenario, "resume")
+        [(paused_at, _)] = sim.hosting.disabled_windows(until=sim.clock.now())  # the cron is held too:
+        assert not sim.crons_enabled and [i for i in sim.cron_invocations() if i.at > paused_at] == []  # no call
+        resumed = manage_queues(scenario, sim, "resume")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert sim.run_until(sim.all_finished, within_virtual_minutes=60), sim.workflows()
         assert sim.job_state(QUEUE_OF[FIRST], held) == "completed"
@@ -162,7 +162,7 @@ def test_the_journal_is_written_where_the_tools_do_not_look(scenario: ScenarioEn
     with Simulation(scenario, release=HEALTHY, seed=24, time_scale=300.0) as sim:
         sim.upload_fake_pos(1, lines=1)
         assert sim.run_until(sim.all_finished, within_virtual_minutes=60), sim.workflows()
-    listed = manage_queues(scenario, "list", "--json")
+    listed = manage_queues(scenario, None, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     found = json.loads(listed.stdout)
     libraries = {queue["name"]: queue["library"] for queue in found["queues"]}

@@ -299,6 +299,37 @@ def test_close_lets_the_active_job_finish_first(hosts: Callable[..., BullHost], 
     assert peer.job("data-normalization", job_id)["returnvalue"] == "finished"
 
 
+@pytest.mark.jobs_left("the next stage's job waits for the next deployment, which this test does not start")
+def test_close_keeps_every_queue_open_until_the_active_jobs_have_added_their_next_stage(
+        hosts: Callable[..., BullHost], peer: Peer) -> None:
+    """A job still running when its deployment is replaced adds its next stage through the host's other queue: that
+    queue must not close first (its add failed with "Connection is closed." and the job ran again on the retry)."""
+    release = threading.Event()
+    started = threading.Event()
+    holder: list[BullHost] = []
+
+    def stage(job: BullJob) -> str:
+        if job.queue == "ai-parsing":
+            started.set()
+            release.wait(30)
+            holder[0].add("database-save", JobSpec("database-save", {"workflowId": "w1"}, job_id="w1-database-save"))
+        return "done"
+
+    host = hosts({"ai-parsing": 1, "database-save": 1}, stage)
+    holder.append(host)
+    [job_id] = peer.add("ai-parsing", {"name": "ai-parsing", "data": {"workflowId": "w1"}, "opts": {"attempts": 3}})
+    assert started.wait(30)
+    closer = threading.Thread(target=host.close)
+    closer.start()
+    time.sleep(0.3)  # the close is under way (idle queues would be closed by now) while the body still runs
+    release.set()
+    closer.join(30)
+    assert not closer.is_alive() and host.process is not None and host.process.returncode == 0
+    assert host.events("failed") == []
+    assert peer.job("ai-parsing", job_id)["state"] == "completed"
+    assert peer.job("database-save", "w1-database-save")["state"] == "waiting"  # for the next deployment
+
+
 def test_a_host_that_cannot_start_is_reported_with_its_stderr(node: NodeRuntime, scenario: ScenarioEnv,
                                                              tmp_path: Path) -> None:
     host = BullHost(scenario.redis_url, scenario.prefix, {"ai-parsing": 1}, echo, runtime=node,

@@ -1,4 +1,4 @@
-"""Cron: the pause switch, the Redis lock against overlapping runs, the virtual schedule."""
+"""The cron: the handler (Redis lock against overlap, time limit) and Vercel's scheduler calling it over HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import redis
 
 from harness.isolation import ScenarioEnv
 from simulator.clock import ManualClock, ScaledClock
-from simulator.cron import MAX_DURATION, Cron, RunLimit, cron_lock_key
+from simulator.cron import MAX_DURATION, Cron, CronClosed, RunLimit, cron_lock_key
 from simulator.observe.logs import LogSink
-from simulator.queues.registry import cron_pause_key
+from simulator.platform.app_endpoint import CronEndpoint
+from simulator.platform.scheduler import CronScheduler, minute_matches
+from simulator.platform.vercel_api import CronDefinition, FakeVercel
 from tests.waiting import wait_until
 
 PREFIX = "cron-test"
@@ -59,19 +61,6 @@ def test_run_once_returns_what_the_tick_picked_and_frees_the_lock(fake: fakeredi
     assert cron.runs == 1
     assert fake.exists(cron_lock_key(PREFIX)) == 0
     assert [e.message for e in logs.events()] == ["cron tick started", "cron tick finished"]
-
-
-def test_pause_switch_skips_the_tick_and_says_so(fake: fakeredis.FakeRedis) -> None:
-    calls: list[int] = []
-    cron, logs = make_cron(fake, counting(calls))
-    fake.set(cron_pause_key(PREFIX), "1")
-    assert cron.is_paused()
-    assert cron.run_once() is None
-    assert calls == [] and cron.skipped_paused == 1
-    assert [e.message for e in logs.events()] == ["cron tick skipped: paused by manage-queues"]
-    fake.delete(cron_pause_key(PREFIX))
-    assert not cron.is_paused()
-    assert cron.run_once() == 1 and calls == [1]
 
 
 def test_a_held_lock_skips_the_tick(fake: fakeredis.FakeRedis) -> None:
@@ -192,42 +181,79 @@ def test_a_failing_tick_is_logged_reraised_and_frees_the_lock(fake: fakeredis.Fa
     assert fake.exists(cron_lock_key(PREFIX)) == 0
 
 
-def test_schedule_is_a_grid_of_the_interval(fake: fakeredis.FakeRedis) -> None:
-    cron, _ = make_cron(fake, lambda _: 0, interval_minutes=5.0)
-    assert cron.due(0.0)
-    cron._advance_schedule(0.0)
-    assert not cron.due(299.0) and cron.due(300.0)
-    cron._advance_schedule(310.0)  # a late run keeps the grid: next at 600, not 610
-    assert not cron.due(599.0) and cron.due(600.0)
+@pytest.mark.parametrize(("schedule", "minutes"), [
+    ("* * * * *", [0, 1, 2, 3, 4, 5, 6]), ("*/3 * * * *", [0, 3, 6]), ("5,6 * * * *", [5, 6])])
+def test_a_schedule_names_its_minutes(schedule: str, minutes: list[int]) -> None:
+    assert [m for m in range(7) if minute_matches(schedule, m)] == minutes
 
 
-@pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("schedule", ["* * * *", "0 3 * * *", "*/0 * * * *", "x * * * *"])
+def test_a_schedule_the_scheduler_cannot_read_is_refused(schedule: str) -> None:
+    with pytest.raises(ValueError, match="cron schedule"):
+        minute_matches(schedule, 0)
+
+
+@pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan"), 1.5])
 def test_bad_interval_is_refused(fake: fakeredis.FakeRedis, minutes: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         make_cron(fake, lambda _: 0, interval_minutes=minutes)
 
 
-def test_background_cron_fires_on_a_manual_clock(fake: fakeredis.FakeRedis) -> None:
-    cron, _ = make_cron(fake, lambda _: 1, interval_minutes=5.0)
+class Platform:
+    """The fake Vercel, the app's cron path serving `cron`, and the scheduler, on one clock."""
+
+    def __init__(self, cron: Cron, clock: ManualClock | ScaledClock, schedule: str = "* * * * *") -> None:
+        self.vercel = FakeVercel(crons=(CronDefinition(schedule=schedule),))
+        self.vercel.start()
+        self.endpoint = CronEndpoint("s3cret", cron.invoke)
+        self.scheduler = CronScheduler(self.vercel, clock, self.endpoint.start(), "s3cret")
+
+    def close(self) -> None:
+        self.scheduler.stop()
+        self.endpoint.stop()
+        self.vercel.stop()
+
+
+def test_the_scheduler_calls_the_cron_path_on_its_minutes_with_the_secret(fake: fakeredis.FakeRedis) -> None:
+    cron, _ = make_cron(fake, lambda _: 1, interval_minutes=3.0)
     clock = cron.clock
     assert isinstance(clock, CountingClock)
-    cron.start()
+    platform = Platform(cron, clock, cron.schedule)
     try:
-        wait_until(lambda: cron.runs == 1, "cron.runs == 1")
-        clock.advance(299.0)
+        platform.scheduler.start()
+        wait_until(lambda: cron.runs == 1, "the call of minute 0")
+        clock.advance(179.0)
         seen = clock.reads
-        # Nothing is due: the scheduler reads the clock a few more times and must not fire.
+        # Nothing is due: the scheduler reads the clock a few more times and must not call.
         wait_until(lambda: clock.reads >= seen + 5, "the scheduler to look at the clock again")
         assert cron.runs == 1
         clock.advance(1.0)
-        wait_until(lambda: cron.runs == 2, "cron.runs == 2")
+        wait_until(lambda: cron.runs == 2, "the call of minute 3")
+        wait_until(lambda: all(i.status for i in platform.scheduler.invocations()), "both answers")
+        assert [(i.at, i.path, i.status) for i in platform.scheduler.invocations()] == [
+            (0.0, "/api/process-workflows-cron", 200), (180.0, "/api/process-workflows-cron", 200)]
     finally:
-        cron.stop()
+        platform.close()
+
+
+def test_a_wrong_secret_gets_401_and_runs_nothing(fake: fakeredis.FakeRedis) -> None:
+    calls: list[int] = []
+    cron, _ = make_cron(fake, counting(calls))
+    platform = Platform(cron, cron.clock)  # type: ignore[arg-type]
+    try:
+        platform.scheduler.secret = "guessed"
+        platform.scheduler.start()
+        wait_until(lambda: platform.scheduler.invocations() and platform.scheduler.invocations()[0].status,
+                   "the first call's answer")
+        assert platform.scheduler.invocations()[0].status == 401
+        assert calls == [] and platform.endpoint.rejected == 1
+    finally:
+        platform.close()
 
 
 @pytest.mark.parametrize("use_lock", [False, True])
 def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> None:
-    """Every virtual minute (0.1 s of wall time) a run starts; each run lasts until released."""
+    """Every virtual minute (0.1 s of wall time) Vercel calls the cron path; each run lasts until released."""
     clock = ScaledClock(scale=600.0)
     release = threading.Event()
     logs = LogSink(scenario.redis_url, scenario.prefix, clock, "cron")
@@ -235,14 +261,16 @@ def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> N
         scenario.redis_url, scenario.prefix, clock, lambda _: int(release.wait(20)), interval_minutes=1.0,
         use_lock=use_lock, logs=logs, max_duration=DAY,  # the time limit is not what this test is about
     )
+    platform = Platform(cron, clock)
     try:
-        cron.start()
+        platform.scheduler.start()
         if use_lock:
             wait_until(lambda: cron.skipped_locked >= 2, "cron.skipped_locked >= 2")
         else:
             wait_until(lambda: cron.max_concurrent >= 3, "cron.max_concurrent >= 3")
         release.set()
     finally:
+        platform.close()
         cron.close()
     messages = [e.message for e in logs.events()]
     if use_lock:
@@ -251,6 +279,7 @@ def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> N
     else:
         assert cron.max_concurrent >= 3 and cron.skipped_locked == 0
         assert messages.count("cron tick started") == cron.runs
+    assert all(i.status == 200 for i in platform.scheduler.invocations())
     client = redis.Redis.from_url(scenario.redis_url)
     try:
         assert client.exists(cron_lock_key(scenario.prefix)) == 0
@@ -259,23 +288,50 @@ def test_real_redis_overlap_and_lock(scenario: ScenarioEnv, use_lock: bool) -> N
     logs.close()
 
 
-def test_real_redis_pause_switch(scenario: ScenarioEnv) -> None:
+def test_real_redis_crons_disabled_on_vercel_make_no_call(scenario: ScenarioEnv) -> None:
     clock = ScaledClock(scale=600.0)
     calls: list[int] = []
-    client = redis.Redis.from_url(scenario.redis_url)
-    client.set(cron_pause_key(scenario.prefix), "1")
-    logs = LogSink(scenario.redis_url, scenario.prefix, clock, "cron")
-    cron = Cron(
-        scenario.redis_url, scenario.prefix, clock, counting(calls), interval_minutes=1.0, logs=logs
-    )
+    cron = Cron(scenario.redis_url, scenario.prefix, clock, counting(calls), interval_minutes=1.0)
+    platform = Platform(cron, clock)
     try:
-        cron.start()
-        wait_until(lambda: cron.skipped_paused >= 2, "cron.skipped_paused >= 2")
-        assert calls == []
-        client.delete(cron_pause_key(scenario.prefix))
+        platform.vercel.set_crons_enabled(False)
+        platform.scheduler.start()
+        start = clock.now()
+        wait_until(lambda: clock.now() - start >= 180.0, "3 virtual minutes")
+        assert calls == [] and platform.scheduler.invocations() == []
+        platform.vercel.set_crons_enabled(True)
         wait_until(lambda: len(calls) >= 1, "len(calls) >= 1")
     finally:
+        platform.close()
         cron.close()
-        client.close()
-    assert any(e.message == "cron tick skipped: paused by manage-queues" for e in logs.events())
-    logs.close()
+    assert all(i.at >= start + 180.0 for i in platform.scheduler.invocations())
+
+
+def test_a_cut_off_run_answers_504_as_vercel_does(fake: fakeredis.FakeRedis) -> None:
+    def tick(limit: RunLimit) -> int:
+        limit.clock.sleep(301.0)
+        return 3
+
+    cron, _ = make_cron(fake, tick)
+    assert cron.invoke().status == 504
+    cron, _ = make_cron(fake, lambda _: 1 // 0)
+    result = cron.invoke()
+    assert (result.status, result.error) == (500, "ZeroDivisionError: integer division or modulo by zero")
+
+
+def test_a_closed_deployment_takes_no_new_call_and_lets_a_run_finish(fake: fakeredis.FakeRedis) -> None:
+    release = threading.Event()
+    cron, _ = make_cron(fake, lambda _: int(release.wait(10)))
+    first = threading.Thread(target=cron.invoke)
+    first.start()
+    wait_until(lambda: cron.running == 1, "a run in progress")
+    closer = threading.Thread(target=cron.drain)
+    closer.start()
+    wait_until(lambda: cron._closed, "the drain to begin")
+    with pytest.raises(CronClosed):
+        cron.invoke()
+    assert closer.is_alive(), "the drain waits for the run in progress"
+    release.set()
+    closer.join(10)
+    first.join(10)
+    assert cron.runs == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import subprocess
 import sys
@@ -19,13 +18,14 @@ import redis
 from harness.isolation import Isolation, ScenarioEnv
 from simulator.db.errors import PrismaError
 from simulator.queues.bull_host.spares import SPARES
-from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
 from tests.waiting import wait_until
 
 # Threads the simulation's parts run (the HTTP servers, the Bull hosts' readers, the metrics sampler).
-PART_THREADS = {"fake-image-search", "image-review-api", "bull-host-out", "bull-host-err", "metrics-sampler"}
+PART_THREADS = {"fake-image-search", "image-review-api", "bull-host-out", "bull-host-err", "metrics-sampler",
+                "fake-vercel", "app-cron-endpoint"}
 
 
 def part_threads() -> list[str]:
@@ -94,16 +94,18 @@ def test_pause_and_resume_are_the_tools_own(scenario: ScenarioEnv) -> None:
     try:
         with Simulation(scenario, release=HEALTHY) as sim:
             assert sim.paused_queues() == []
+            environment = {**os.environ, **sim.tool_environment()}
             sim.pause()
             assert sim.paused_queues() == list(QUEUE_NAMES)
-            switch = json.loads(client.get(cron_pause_key(scenario.prefix)) or b"{}")
-            assert switch.get("tool") == "manage-queues" and switch.get("paused_by"), switch
-            paused = subprocess.run([*status, "--expect", "paused"], capture_output=True, text=True, timeout=60)
+            assert not sim.crons_enabled, "the project's crons are disabled on Vercel"
+            assert [r.body for r in sim.hosting.vercel.requests_to("PATCH", "/crons")] == [{"enabled": False}]
+            paused = subprocess.run([*status, "--expect", "paused"], capture_output=True, text=True, timeout=60,
+                                    env=environment)
             assert paused.returncode == 0, paused.stdout + paused.stderr
             sim.resume()
-            assert sim.paused_queues() == []
-            assert not client.exists(cron_pause_key(scenario.prefix))
-            running = subprocess.run([*status, "--expect", "running"], capture_output=True, text=True, timeout=60)
+            assert sim.paused_queues() == [] and sim.crons_enabled
+            running = subprocess.run([*status, "--expect", "running"], capture_output=True, text=True, timeout=60,
+                                     env=environment)
             assert running.returncode == 0, running.stdout + running.stderr
     finally:
         client.close()
@@ -113,7 +115,7 @@ def test_the_facade_answers_about_jobs(scenario: ScenarioEnv) -> None:
     client = redis.Redis.from_url(scenario.redis_url)
     with Simulation(scenario, release=HEALTHY, seed=5) as sim:
         sim.pause()
-        client.delete(cron_pause_key(scenario.prefix))  # the cron enqueues, onto paused queues
+        sim.hosting.vercel.set_crons_enabled(True)  # the cron enqueues, onto paused queues
         uploads = sim.upload_fake_pos(2, lines=1)
         parse = QUEUE_NAMES[0]
         sim.go_live()

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ import redis
 from harness.isolation import ScenarioEnv
 from simulator.queues.bridge import QueueBridge
 from simulator.queues.registry import QUEUE_NAMES, cron_pause_key
+from simulator.schema import tool_config_path
+from tests.tools.conftest import ToolResult, run_tool
 
 QUEUE = QUEUE_NAMES[0]
 
@@ -60,7 +63,7 @@ def test_pause_stops_processing_and_resume_finishes_everything(
     assert during.returncode == 0, during.stdout
     row = queue_json(during, QUEUE)
     assert (row["state"], row["active"], row["waiting"]) == ("paused", 1, 4)
-    assert during.json()["cron"]["paused"] is True
+    assert during.json()["cron"]["paused"] is None  # the config names no platform and no switch: no cron claimed
 
     gate.release.set()  # the active job finishes although the queue is paused
     poll(lambda: bridge.counts(QUEUE)["completed"] == 1, "the active job to complete")
@@ -176,11 +179,17 @@ def test_no_job_is_lost_across_pause_clean_and_resume(
         assert all(bridge.job_state(name, j) == "completed" for j in added[name][1:] + later[name])
 
 
-def test_pause_and_resume_set_and_clear_the_cron_switch(
-    mq_without_library: Callable[..., Any], raw_redis: redis.Redis, scenario: ScenarioEnv
-) -> None:
-    # Queues without keys, and no library configured: paused both ways, running again when meta.paused goes.
-    mq = mq_without_library
+def test_pause_and_resume_set_and_clear_the_cron_switch(raw_redis: redis.Redis, scenario: ScenarioEnv,
+                                                         tmp_path: Path) -> None:
+    # An app whose cron handler honours the switch ([cron] switch = true); queues without keys, and no library
+    # configured: paused both ways, running again when meta.paused goes.
+    config = tmp_path / "recovery-harness.toml"
+    lines = [line for line in tool_config_path().read_text().splitlines() if not line.startswith("library")]
+    config.write_text("\n".join([*lines, "[cron]", "switch = true"]) + "\n")
+
+    def mq(*args: str) -> ToolResult:
+        return run_tool(*args, "--config", str(config), "--redis-url", scenario.redis_url, "--prefix", scenario.prefix)
+
     key = cron_pause_key(scenario.prefix)
     paused = mq("pause", "--json")
     assert paused.returncode == 0, paused.stderr
@@ -231,7 +240,7 @@ def test_status_output_is_readable_and_json_is_stable(mq: Callable[..., Any], br
     assert human.returncode == 0
     for word in ("queue", "state", "waiting", "active", "delayed", "prioritized", "failed", "completed", "bullmq"):
         assert word in human.stdout
-    assert "cron: running" in human.stdout
+    assert "cron: this tool does not manage the app's cron" in human.stdout  # no [vercel], no [cron] switch
     document = mq("status", "--json").json()
     assert set(document) == {"command", "redis", "prefix", "cron", "queues", "expect", "expectation_met", "mismatches"}
     assert set(document["queues"][0]) == {

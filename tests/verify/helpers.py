@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,12 @@ def verify_argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "recovery_tools.verify"]
 
 
-def run_verify(env: ScenarioEnv, *args: str, stdin: str | None = None, timeout: float = 120) -> Verified:
-    """`verify ARGS --prefix <scenario's>` with REDIS_URL and DATABASE_URL of the scenario."""
-    environ = {**os.environ, "REDIS_URL": env.redis_url, "DATABASE_URL": env.database_url, "NO_COLOR": "1"}
+def run_verify(env: ScenarioEnv, *args: str, stdin: str | None = None, timeout: float = 120,
+               platform: Mapping[str, str] | None = None) -> Verified:
+    """`verify ARGS --prefix <scenario's>` with REDIS_URL and DATABASE_URL of the scenario (and `platform`: the
+    simulated app's Vercel, for the manage-queues pause of --on-fail)."""
+    environ = {**os.environ, **(platform or {}), "REDIS_URL": env.redis_url, "DATABASE_URL": env.database_url,
+               "NO_COLOR": "1"}
     done = subprocess.run([*verify_argv(), "--prefix", env.prefix, *args], capture_output=True, text=True,
                           env=environ, timeout=timeout, input=stdin, stdin=None if stdin is not None
                           else subprocess.DEVNULL, check=False)

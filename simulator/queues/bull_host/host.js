@@ -205,8 +205,8 @@ async function command(message) {
 async function unblockWorkers() {
   // Bull's close QUITs each worker's blocking connection, which Redis answers only once the BRPOPLPUSHes queued on it
   // (one per unit of concurrency) return: Bull gives up after 500 ms and drops the connection. close() has set
-  // queue.closing (getNextJob then fetches no more), so unblocking this host's own blocked connections (CLIENT
-  // UNBLOCK, found by local address) until each has closed ends that wait now.
+  // queue.closing, or the drain its local pause (getNextJob then fetches no more), so unblocking this host's own
+  // blocked connections (CLIENT UNBLOCK, found by local address) until each has closed ends that wait now.
   const blocked = [...queues.values()].filter((queue) => queue.bclientInitialized && queue.bclient.blocked
     && queue.bclient.stream && queue.bclient.stream.localPort);
   if (!blocked.length) return;
@@ -219,26 +219,48 @@ async function unblockWorkers() {
   await Promise.all(blocked.map(async (queue) => {
     const bclient = queue.bclient;
     const id = ids.get(`${bclient.stream.localAddress}:${bclient.stream.localPort}`);
-    const open = () => bclient.status === "ready" && admin.status === "ready" && !queue.closed;
+    const stream = bclient.stream; // Bull reconnects it after the pause: the new connection is not blocked
+    const open = () => bclient.stream === stream && bclient.status === "ready" && admin.status === "ready"
+      && !queue.closed;
     for (let tries = 0; id && tries < 100 && open(); tries += 1) {
       if (!Number(await admin.client("unblock", id))) await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }));
 }
 
+async function drainWorkers() {
+  // A replaced deployment's function runs to its end, next-stage add included. Every worker of this host first stops
+  // taking jobs (Bull's local pause, which waits for its queue's active jobs), and only then does any queue close:
+  // closing each queue at once disconnected a queue that another queue's job still had to add to, so that job failed
+  // ("Connection is closed.") after its body had run, and the next deployment ran the body again on the retry.
+  const workers = [...queues.values()].filter((queue) => Object.keys(queue.handlers || {}).length > 0);
+  const paused = workers.map((queue) => queue.pause(true).catch((err) => {
+    console.error(`bull host: queue ${queue.name}: local pause at close: ${err.message}`);
+  }));
+  await new Promise((resolve) => setImmediate(resolve)); // each pause has set queue.paused: an unblocked fetch stops
+  const unblocked = unblockWorkers().catch((err) => {
+    if (err.message !== "Connection is closed.") console.error(`bull host: unblock at drain: ${err.message}`);
+  });
+  await Promise.all([...paused, unblocked]);
+}
+
 function closeAll(waitForJobs) {
   // Bull's close waits for the active jobs to finish (their answers still come from Python), then disconnects;
-  // then the journal's writes are flushed (QUIT is answered after every command sent before it).
+  // then the journal's writes are flushed (QUIT is answered after every command sent before it). With waitForJobs,
+  // every queue's jobs finish before the first queue closes (drainWorkers).
   if (!closing) {
-    // Bull's close rejects only in its last phase, the disconnect (e.g. EPIPE on a connection Redis has just closed
-    // after QUIT), when its jobs are finished: that is logged, not a failed close.
-    const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs).catch((err) => {
-      console.error(`bull host: queue ${queue.name}: disconnect at close: ${err.message}`);
-    }));
-    const unblocked = unblockWorkers().catch((err) => {
-      if (err.message !== "Connection is closed.") console.error(`bull host: unblock at close: ${err.message}`);
-    });
-    closing = Promise.all([...closed, unblocked]).then(async () => {
+    const drained = waitForJobs ? drainWorkers() : Promise.resolve();
+    closing = drained.then(() => {
+      // Bull's close rejects only in its last phase, the disconnect (e.g. EPIPE on a connection Redis has just closed
+      // after QUIT), when its jobs are finished: that is logged, not a failed close.
+      const closed = [...queues.values()].map((queue) => queue.close(!waitForJobs).catch((err) => {
+        console.error(`bull host: queue ${queue.name}: disconnect at close: ${err.message}`);
+      }));
+      const unblocked = unblockWorkers().catch((err) => {
+        if (err.message !== "Connection is closed.") console.error(`bull host: unblock at close: ${err.message}`);
+      });
+      return Promise.all([...closed, unblocked]);
+    }).then(async () => {
       await Promise.all([...journalWrites]);
       if (journalClient) await journalClient.quit().catch(() => journalClient.disconnect());
     });
