@@ -71,7 +71,7 @@ def test_the_incident_form_fails_the_gate_naming_the_broken_criteria(backend: Ba
 def test_the_deploy_form_passes_the_gate(backend: Backend) -> None:
     result = gate(backend, APPS / "deploy")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
     assert "release under test: deploy (detected from the app's source at " in result.stdout
 
 
