@@ -55,3 +55,11 @@ def test_the_readme_is_short_with_the_two_commands_near_the_top() -> None:
     top = "\n".join(lines[:40])
     assert "pip install -e '.[dev]' && .venv/bin/pytest features/" in top
     assert ".venv/bin/pytest -n 2" in top
+
+
+def test_the_readme_links_to_pages_that_exist_and_to_every_tool_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = [link.split("#")[0] for link in re.findall(r"\]\(([^)\s]+)\)", readme) if "://" not in link]
+    broken = [link for link in links if not (ROOT / link).is_file()]
+    assert links and not broken, broken
+    assert {f"docs/tools/{tool}.md" for tool in sync_help.TOOLS} <= set(links)
