@@ -10,10 +10,10 @@ from typing import Any
 
 from simulator.cron import RunResult
 from simulator.platform.vercel_api import APP_CRON_PATH
-from simulator.services.http import JsonHandler, LoopbackServer
+from simulator.services.http import JsonHandler, LoopbackServer, LoopbackService
 
 
-class CronEndpoint:
+class CronEndpoint(LoopbackService):
     """Serves the cron path on loopback; `serve()` runs one invocation on the live deployment."""
 
     def __init__(self, secret: str, serve: Callable[[], RunResult], path: str = APP_CRON_PATH) -> None:
@@ -22,16 +22,6 @@ class CronEndpoint:
         self.path = path
         self.rejected = 0  # calls refused for their secret
         self._server = LoopbackServer(_Handler, "app-cron-endpoint")
-
-    def start(self) -> str:
-        return self._server.start(self)
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
 
 class _Handler(JsonHandler):

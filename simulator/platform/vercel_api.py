@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from simulator.services.http import JsonHandler, LoopbackServer
+from simulator.services.http import JsonHandler, LoopbackServer, LoopbackService
 
 READY_STATES = ("QUEUED", "BUILDING", "INITIALIZING", "READY", "ERROR", "CANCELED")
 FINAL_STATES = ("READY", "ERROR", "CANCELED")
@@ -120,7 +120,7 @@ def build_lines(*, fail: bool = False) -> list[tuple[str, str | None]]:
             ("Deployment completed", None)]
 
 
-class FakeVercel:
+class FakeVercel(LoopbackService):
     """The fake API and its state. `with FakeVercel() as vercel:` serves it; `vercel.base_url` is its address."""
 
     def __init__(
@@ -156,24 +156,10 @@ class FakeVercel:
         self._server = LoopbackServer(_Handler, "fake-vercel")
 
     # --- serving -------------------------------------------------------------------------------------------
-    def start(self) -> str:
-        return self._server.start(self)
-
     def stop(self) -> None:
         with self._lock:
             self._lock.notify_all()
         self._server.stop()
-
-    def __enter__(self) -> FakeVercel:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     # --- the crons -----------------------------------------------------------------------------------------
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -88,3 +88,27 @@ class LoopbackServer:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+
+
+class LoopbackService:
+    """A fake service served by a LoopbackServer: start/stop, its base URL, and use as a context manager."""
+
+    _server: LoopbackServer
+
+    def start(self) -> str:
+        """Serve on 127.0.0.1 (a free port); returns the base URL."""
+        return self._server.start(self)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

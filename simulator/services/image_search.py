@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from simulator.clock import Clock
-from simulator.services.http import JsonHandler, LoopbackServer
+from simulator.services.http import JsonHandler, LoopbackServer, LoopbackService
 
 SEARCH_PATH = "/customsearch/v1"
 MAX_NUM = 10  # the API's own limit on results per request
@@ -123,7 +123,7 @@ class _SearchHandler(JsonHandler):
         self.send_json(200, image_results(query, num))
 
 
-class FakeImageSearch:
+class FakeImageSearch(LoopbackService):
     """The fake API. `quota_per_minute` requests are answered per virtual minute of `clock`; the rest get 429
     RESOURCE_EXHAUSTED without a Retry-After header, as Google answers. Rejected requests use no quota."""
 
@@ -141,17 +141,6 @@ class FakeImageSearch:
         self._requests = 0
         self._rejected = 0
         self._server = LoopbackServer(_SearchHandler, "fake-image-search")
-
-    def start(self) -> str:
-        """Serve on 127.0.0.1 (a free port); returns the base URL."""
-        return self._server.start(self)
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     @property
     def request_count(self) -> int:
@@ -199,13 +188,6 @@ class FakeImageSearch:
                 return True
             self._rejected += 1
             return False
-
-    def __enter__(self) -> FakeImageSearch:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class ImageSearchError(Exception):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from recovery_tools.urls import sqlalchemy_url
 from simulator.models import ImageReviewProduct, ImageReviewProductImage, ImageReviewSession, Merchant
 from simulator.observe.logs import LogSink
-from simulator.services.http import JsonHandler, LoopbackServer
+from simulator.services.http import JsonHandler, LoopbackServer, LoopbackService
 
 SESSIONS_PATH = "/api/image-review/sessions"
 _SESSION_BY_ID = re.compile(r"^/api/image-review/sessions/([^/]+)/?$")
@@ -106,7 +106,7 @@ def _bearer(header: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-class ImageReviewApi:
+class ImageReviewApi(LoopbackService):
     """Serves the review endpoints from the scenario's database; its connections carry `application_name`."""
 
     def __init__(
@@ -136,22 +136,7 @@ class ImageReviewApi:
         if self.logs is not None:
             self.logs.error(message)
 
-    def start(self) -> str:
-        """Serve on 127.0.0.1 (a free port); returns the base URL."""
-        return self._server.start(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
-
     def stop(self) -> None:
         """Stop serving and close the database connections."""
         self._server.stop()
         self._engine.dispose()
-
-    def __enter__(self) -> ImageReviewApi:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -13,18 +13,23 @@ APPS = Path(__file__).resolve().parent / "apps"
 WriteApp = Callable[[dict[str, str]], AppSource]
 
 
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} under `root`; returns the root."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def write_app(tmp_path: Path) -> WriteApp:
     """Write {relative path: text} under a temporary root and read it as an app."""
 
-    def write(files: dict[str, str]) -> AppSource:
-        for name, text in files.items():
-            path = tmp_path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return AppSource.read(tmp_path, config_queues=("ai-parsing", "image-attachment", "shopify-sync"))
+    def write_and_read(files: dict[str, str]) -> AppSource:
+        return AppSource.read(write(tmp_path, files), config_queues=("ai-parsing", "image-attachment", "shopify-sync"))
 
-    return write
+    return write_and_read
 
 
 def line_of(path: Path, needle: str) -> int:

@@ -11,15 +11,8 @@ import pytest
 from recovery_tools.detect.app import AppSource, AppSourceError
 from recovery_tools.detect.deployed import entry_points, glob_regex, is_vercel_function
 from recovery_tools.detect.detection import detect_release
+from tests.detect.conftest import write
 from tests.detect.test_detect_release_cli import run
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def read(root: Path, files: dict[str, str], *entries: str) -> AppSource:

@@ -11,18 +11,10 @@ import pytest
 from recovery_tools.detect.load import LoadMessage, check_load, module_format
 from recovery_tools.node import find_node
 from recovery_tools.source.esbuild import VERSION
-from tests.detect.conftest import APPS, line_of
+from tests.detect.conftest import APPS, line_of, write
 
 UNREACHABLE = "http://127.0.0.1:9/"  # the discard port: nothing listens, the connection is refused at once
 TOOL = f"esbuild {VERSION}"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def test_a_name_exported_twice_is_named_with_its_file_and_line() -> None:

@@ -26,7 +26,9 @@ class Run:
 
     @property
     def journal(self) -> dict[str, Any]:
-        return json.loads((self.report_dir / "journal.json").read_text(encoding="utf-8"))
+        path = self.report_dir / "journal.json"
+        assert path.is_file(), f"rehearse (exit {self.exit_code}) wrote no journal: {self.stderr[-3000:]}"
+        return json.loads(path.read_text(encoding="utf-8"))
 
 
 def rehearse_argv() -> list[str]:

@@ -91,19 +91,6 @@ def tools(tmp_path: Path, scenario: ScenarioEnv, vercel: FakeVercel) -> Tools:
     return Tools(tmp_path / "app", scenario, vercel.token, vercel.base_url)
 
 
-@pytest.fixture
-def bridge(scenario: ScenarioEnv) -> Iterator[QueueBridge]:
-    with QueueBridge(scenario.redis_url, scenario.prefix) as owner:
-        yield owner
-
-
-@pytest.fixture
-def raw_redis(scenario: ScenarioEnv) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(scenario.redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
 def queue_paused(result: ToolResult, name: str = QUEUE) -> bool:
     assert result.returncode in (0, 1), (result.stdout, result.stderr)
     return bool(next(q for q in result.json()["queues"] if q["name"] == name)["paused"])
