@@ -34,7 +34,7 @@ class ToolError(Exception):
 ConfigPath = Annotated[
     Path | None,
     typer.Option("--config", metavar="PATH", envvar="RECOVERY_HARNESS_CONFIG", show_envvar=True,
-                 help="The app's recovery-harness.toml (or a pyproject.toml with [tool.recovery-harness]). "
+                 help="The app's recovery-harness.toml (or a pyproject.toml with \\[tool.recovery-harness]). "
                       "Default: the nearest one from the current folder up; else the app's built-in defaults."),
 ]
 

@@ -1,4 +1,4 @@
-"""The ready-to-copy CI workflow parses, gates the deploy on both jobs, and runs the commands the README documents."""
+"""The ready-to-copy CI workflow parses, gates the deploy on both jobs, and runs the commands the docs document."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def load() -> dict[str, Any]:
     document = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
+
+
+def documented() -> str:
+    """The README and every page of the docs site, where the CI example's commands are documented."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
 
 
 def pytest_commands(document: dict[str, Any]) -> list[str]:
@@ -43,21 +49,21 @@ def test_workflow_parses_and_the_deploy_waits_for_gate_and_preflight() -> None:
     assert names.index("Verify the success criteria after the deploy") > names.index("Deploy")
 
 
-def test_verify_runs_after_the_deploy_as_the_readme_documents() -> None:
-    readme = " ".join(" ".join(line.split()) for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+def test_verify_runs_after_the_deploy_as_the_docs_document() -> None:
+    readme = " ".join(" ".join(line.split()) for line in documented().splitlines())
     runs = [" ".join(str(step.get("run", "")).split()) for step in load()["jobs"]["deploy"]["steps"]]
     verify = [run for run in runs if run.startswith("verify ")]
     assert len(verify) == 1 and verify[0] in readme, verify
     assert "--on-fail pause" in verify[0]
 
 
-def test_the_commands_it_runs_are_the_ones_the_readme_documents() -> None:
-    readme = " ".join(line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+def test_the_commands_it_runs_are_the_ones_the_docs_document() -> None:
+    readme = " ".join(line.strip() for line in documented().splitlines())
     commands = pytest_commands(load())
     assert len(commands) == 2
     for command in commands:
         tokens = shlex.split(command)
-        assert shlex.join(tokens) in " ".join(readme.replace("\\ ", " ").split()), f"README lacks: {command}"
+        assert shlex.join(tokens) in " ".join(readme.replace("\\ ", " ").split()), f"docs lack: {command}"
 
 
 def test_the_gate_judges_the_release_the_commit_holds() -> None:

@@ -87,7 +87,8 @@ ScanPaths = Annotated[
                                       ".sql files; each table and column it uses must exist. node_modules, dist, "
                                       "build, .next and minified files are left out."),
 ]
-JsonOutput = Annotated[bool, typer.Option("--json", help="Print the report as JSON (shape in README.md).")]
+JsonOutput = Annotated[bool, typer.Option(
+    "--json", help="Print the report as JSON (shape in docs/tools/check-table-names.md).")]
 
 
 @app.command()

@@ -101,7 +101,7 @@ def _relation(relation: Relation | None) -> dict[str, str] | None:
 
 
 def render_json(report: Report) -> dict[str, Any]:
-    """The report as plain data; the shape is documented in README.md (check-table-names, --json)."""
+    """The report as plain data; the shape is documented in docs/tools/check-table-names.md (--json)."""
     data: dict[str, Any] = {
         "passed": report.passed,
         "verdict": verdict(report),

@@ -41,7 +41,8 @@ DatabaseUrl = Annotated[str | None, typer.Option(
 PrismaSchemaPath = Annotated[Path | None, typer.Option(
     metavar="PATH", help="The app's schema.prisma; its migrations/ folder beside it is checked too "
                          "(default: the config's prisma_schema, else prisma/schema.prisma).")]
-JsonOutput = Annotated[bool, typer.Option("--json", help="Print the report as JSON (shape in README.md).")]
+JsonOutput = Annotated[bool, typer.Option(
+    "--json", help="Print the report as JSON (shape in docs/tools/preflight.md).")]
 
 
 def _document(prisma_schema: Path | None, config: Path | None) -> tuple[Path, PrismaDocument]:

@@ -1,4 +1,4 @@
-"""Rendering preflight's report: one line per check with its findings under it, or JSON (shape in README.md)."""
+"""Rendering preflight's report: one line per check with its findings under it, or JSON (docs/tools/preflight.md)."""
 
 from __future__ import annotations
 
