@@ -50,7 +50,8 @@ JsonOutput = Annotated[bool, typer.Option("--json", help='Print {"release": ...,
                                                          '"tool", "errors": [{"file", "line", "column", "message"}], '
                                                          '"warnings", "inconclusive", "reason", "entry_points"} '
                                                          '(null with --no-load-check), "bugs": {ID: '
-                                                         '{"state", "evidence": [{"file", "line", "why", "via"}]}}} '
+                                                         '{"state", "counts_as": "fixed"|"broken", "assumed_fixed", '
+                                                         '"evidence": [{"file", "line", "why", "via"}]}}} '
                                                          "(paths relative to PATH; via: entry point, ..., file).")]
 NoLoadCheck = Annotated[bool, typer.Option("--no-load-check", help="Do not bundle the entry points with esbuild "
                                                                    "(no Node here): the verdict is the fixes "
