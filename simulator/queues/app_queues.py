@@ -25,7 +25,8 @@ class AppQueues:
 
     def __init__(self, redis_url: str, prefix: str, names: Sequence[str] = QUEUE_NAMES, *, wait: bool = True) -> None:
         """With wait=False the host is only launched: call ready() before using it (it starts beside other work)."""
-        self.host = BullHost(redis_url, prefix, dict.fromkeys(names, 0), _no_worker, journal_global=True).launch()
+        self.host = BullHost(redis_url, prefix, dict.fromkeys(names, 0), _no_worker, journal_global=True,
+                             events=False).launch()
         if wait:
             self.ready()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from harness.isolation import ScenarioEnv
 from simulator.node.runtime import NodeRuntime, ensure_bull, find_node
@@ -348,3 +349,25 @@ def test_a_call_that_gets_no_answer_names_itself(hosts: Callable[..., BullHost])
             host.pause("ai-parsing", timeout=0.5)
     finally:
         host.process.send_signal(18)  # SIGCONT
+
+
+def test_a_host_that_forwards_no_events_still_journals_its_jobs_and_hears_no_global_events(
+        hosts: Callable[..., BullHost], peer: Peer, scenario: ScenarioEnv) -> None:
+    host = hosts({"ai-parsing": 2}, echo, events=False)
+    job_ids = host.add_bulk("ai-parsing", [JobSpec("parse", {"n": n}) for n in range(3)])
+    job_ids += peer.add("ai-parsing", {"name": "parse", "data": {"n": 3}})
+    client = redis.Redis.from_url(scenario.redis_url, decode_responses=True)
+    try:
+        def journaled(event: str) -> set[str]:
+            entries = client.xrange(f"{scenario.prefix}:ai-parsing:journal")
+            return {fields["jobId"] for _, fields in entries if fields["event"] == event}
+
+        wait_until(lambda: journaled("completed") == set(job_ids), "every job's completion to be journaled")
+        assert journaled("added") == set(job_ids[:3])  # its own adds; the peer's is not this host's to journal
+        assert not journaled("waiting")  # no global events journaled without journal_global
+        # Nothing went to Python, and of the queue's channels the host listens only to Bull's own delayed timer
+        # (a host that forwards events also has paused and resumed).
+        assert host.events() == []
+        assert client.pubsub_channels(f"{scenario.prefix}:ai-parsing:*") == [f"{scenario.prefix}:ai-parsing:delayed"]
+    finally:
+        client.close()

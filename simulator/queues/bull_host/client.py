@@ -133,7 +133,10 @@ class BullHost:
 
     `handler(job)` runs on a thread pool; its return value (JSON) completes the job, an exception fails it
     with str(exc) as Bull's failedReason and the Python traceback as its stack. `on_event` is called on the
-    reader thread for every event (keep it quick); `events()` returns all of them so far.
+    reader thread for every event (keep it quick); `events()` returns all of them so far. With `events=False` and
+    no `on_event`, the host writes its events only to the journal (and "error" events to Python): a host whose
+    events nobody reads does not pay for sending and parsing them, nor subscribe to Bull's global events unless it
+    journals them.
     """
 
     def __init__(
@@ -152,6 +155,7 @@ class BullHost:
         call_timeout: float = 30.0,
         journal: bool = True,
         journal_global: bool = False,
+        events: bool = True,
     ) -> None:
         self.redis_url = redis_url
         self.prefix = prefix
@@ -162,6 +166,7 @@ class BullHost:
         self.start_timeout = start_timeout
         self.call_timeout = call_timeout
         self.journal = {"global": journal_global} if journal else None
+        self.forward_events = events or on_event is not None
         self._runtime = runtime
         self._node_modules = node_modules
         self._pool = ThreadPoolExecutor(
@@ -192,7 +197,7 @@ class BullHost:
         node_modules = self._node_modules or ensure_bull(runtime)
         config = {
             "redis": self.redis_url, "prefix": self.prefix, "queues": self.queues, "settings": self.settings.wire(),
-            "journal": self.journal,
+            "journal": self.journal, "events": self.forward_events,
         }
         # A spare host (Node started, bull loaded) takes its config as its first stdin line.
         self.process = SPARES.take(runtime, node_modules, HOST_SCRIPT)

@@ -2,6 +2,7 @@
 // Usage: node host.js with NODE_PATH reaching the cached npm `bull` (simulator/node/runtime.py); the config is the
 // first line on stdin, so a host can be started ahead with bull loaded and be given its queues later (spares.py).
 // Config: {redis, prefix, queues: {name: concurrency (0 = producer only)}, settings: Bull's queue settings,
+//          events: bool (default true: job events are also written to stdout for Python),
 //          journal: null | {global: bool}}: with a journal, job events also go to the stream
 //          `<prefix>:<queue>:journal` (the job ledger's source; Bull 4 keeps no event stream of its own): this
 //          host's events always, the global ones (waiting, duplicated, paused, resumed) only when `global`.
@@ -69,9 +70,13 @@ function jobOpts(opts) {
 function event(name, queueName, fields) {
   // Returns the journal write, so that an add is acknowledged only once its "added" is journaled.
   const message = { type: "event", event: name, queue: queueName, at: Date.now(), ...fields };
-  send(message);
+  if (config.events !== false || name === "error") send(message);
   return journal(message);
 }
+
+// Bull's global events are heard only where they go somewhere: to Python, or to the journal with `global`. A host
+// that forwards no events and journals no globals (a deployment's workers) does not subscribe to them.
+const hearsGlobalEvents = () => config.events !== false || Boolean(config.journal && config.journal.global);
 
 function jobFields(job) {
   return { jobId: String(job.id), name: job.name, attemptsMade: job.attemptsMade, attempts: job.opts.attempts };
@@ -91,11 +96,7 @@ function processor(queueName) {
 
 function watch(queue, queueName, processing) {
   queue.on("error", (err) => event("error", queueName, { message: String((err && err.message) || err) }));
-  queue.on("global:waiting", (jobId) => event("waiting", queueName, { jobId: String(jobId) }));
-  // An add whose jobId already exists adds nothing: Bull returns the existing job and publishes this.
-  queue.on("global:duplicated", (jobId) => event("duplicated", queueName, { jobId: String(jobId) }));
-  queue.on("global:paused", () => event("paused", queueName, {}));
-  queue.on("global:resumed", () => event("resumed", queueName, {}));
+  if (hearsGlobalEvents()) watchGlobal(queue, queueName);
   if (!processing) return;
   // Local events: jobs this host's workers took.
   queue.on("active", (job) => event("active", queueName, jobFields(job)));
@@ -108,6 +109,16 @@ function watch(queue, queueName, processing) {
     event("failed", queueName, { ...jobFields(job), failedReason: err ? err.message : null, willRetry, stalledOut });
   });
   queue.on("stalled", (job) => event("stalled", queueName, jobFields(job)));
+}
+
+const GLOBAL_EVENT_NAMES = ["waiting", "duplicated", "paused", "resumed"];
+
+function watchGlobal(queue, queueName) {
+  queue.on("global:waiting", (jobId) => event("waiting", queueName, { jobId: String(jobId) }));
+  // An add whose jobId already exists adds nothing: Bull returns the existing job and publishes this.
+  queue.on("global:duplicated", (jobId) => event("duplicated", queueName, { jobId: String(jobId) }));
+  queue.on("global:paused", () => event("paused", queueName, {}));
+  queue.on("global:resumed", () => event("resumed", queueName, {}));
 }
 
 async function workerListed(queue) {
@@ -124,7 +135,7 @@ async function openQueue(queueName, concurrency) {
   if (queues.has(queueName)) return queues.get(queueName);
   const queue = new Queue(queueName, config.redis, { prefix: config.prefix, settings: config.settings || {} });
   queues.set(queueName, queue);
-  const registered = ["waiting", "duplicated", "paused", "resumed"].map(
+  const registered = (hearsGlobalEvents() ? GLOBAL_EVENT_NAMES : []).map(
     (name) => new Promise((resolve) => queue.once(`registered:global:${name}`, resolve)),
   );
   watch(queue, queueName, concurrency > 0);
