@@ -45,6 +45,9 @@ def worker(
     search_quota: Annotated[int, typer.Option(help="Image searches per minute the API allows.")] = 100,
     clock_scale: Annotated[float, typer.Option(help="Virtual seconds per wall second.")] = 60.0,
     clock_origin: Annotated[float | None, typer.Option(help="Wall time (epoch) of virtual zero.")] = None,
+    lock_ms: Annotated[int, typer.Option(min=100, help="Bull's lockDuration, real ms (stages).")] = 30_000,
+    stalled_interval_ms: Annotated[int, typer.Option(min=100, help="Bull's stalledInterval, real ms (stages).")]
+    = 30_000,
 ) -> None:
     """Consume Bull 4 queues (a Node Bull host; npm bull from the harness cache) until SIGTERM or SIGINT; active
     jobs finish before exit."""
@@ -55,7 +58,7 @@ def worker(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if processor == "stages":
         _serve_stages(queue, redis_url, prefix, release, fixes, database_url, search_url, search_quota, clock_scale,
-                      clock_origin, stop)
+                      clock_origin, stop, (lock_ms, stalled_interval_ms))
         return
     from simulator.node.runtime import NodeSetupError
     from simulator.queues.bull_host import BullHost, BullHostError
@@ -75,9 +78,10 @@ def worker(
 def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: str, fixes: str | None,
                   database_url: str | None,
                   search_url: str | None, search_quota: int, clock_scale: float, clock_origin: float | None,
-                  stop: threading.Event) -> None:
+                  stop: threading.Event, lock: tuple[int, int]) -> None:
     from simulator.clock import ScaledClock
     from simulator.observe.logs import LogSink
+    from simulator.queues.bull_host import BullSettings
     from simulator.release import Release, release_named
     from simulator.workflow.context import AppConfig
     from simulator.workflow.stages import WORKER_QUEUES
@@ -105,7 +109,8 @@ def _serve_stages(queues: list[str], redis_url: str, prefix: str, release_name: 
         from simulator.queues.bull_host import BullHostError
 
         try:
-            serve(config, clock, logs, queues, stop.is_set, ready)
+            serve(config, clock, logs, queues, stop.is_set, ready,
+                  BullSettings(lock_duration=lock[0], stalled_interval=lock[1]))
         except (NodeSetupError, BullHostError) as error:
             raise ToolError(str(error), EXIT_USAGE) from None
 

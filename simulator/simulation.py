@@ -78,7 +78,7 @@ class Simulation:
         self.seed = seed
         self.worker_mode: WorkerMode = worker_mode
         self.search_quota_per_minute = search_quota_per_minute
-        self.bull_settings = bull_settings  # Bull's lock and stalled check of in-process workers (default Bull's)
+        self.bull_settings = bull_settings  # Bull's lock and stalled check of the workers (default Bull's)
         self.clock = ScaledClock(time_scale)
         self.merchant_id, self.merchant_token = MERCHANT_ID, MERCHANT_TOKEN
         self._uploads = 0

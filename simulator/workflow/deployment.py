@@ -39,7 +39,7 @@ class Deployment:
                 self.workers = StageWorkers(App(config, clock, logs.child(f"app:{self.release.name}")),
                                             settings=bull_settings)
             else:
-                self.workers = WorkerProcess(config, clock)
+                self.workers = WorkerProcess(config, clock, settings=bull_settings)
             stack.callback(self.workers.close)
             self._cron_client = PrismaClient(config.database_url, connection_limit=1,
                                              application_name="po-app-cron")

@@ -42,7 +42,7 @@ class StageWorkers:
         self.app = app
         consumed = list(queues) if queues is not None else list(WORKER_QUEUES)
         self.host = BullHost(app.config.redis_url, app.config.prefix, dict.fromkeys(consumed, CONCURRENCY),
-                             self.handle, settings=settings)
+                             self.handle, settings=settings, events=False)
         try:
             self.host.start()
         except BaseException:
@@ -73,9 +73,9 @@ class StageWorkers:
 
 
 def serve(config: AppConfig, clock: Clock, logs: Any, queues: list[str], stop: Callable[[], bool],
-          on_ready: Callable[[], None] = lambda: None) -> None:
+          on_ready: Callable[[], None] = lambda: None, settings: BullSettings | None = None) -> None:
     """A worker process's main loop: Bull workers on `queues` until `stop()` is true, then a graceful close."""
-    workers = StageWorkers(App(config, clock, logs), queues)
+    workers = StageWorkers(App(config, clock, logs), queues, settings)
     try:
         logs.info("worker process ready", queues=queues, release=config.release.name, bull=workers.host.versions)
         on_ready()
@@ -88,7 +88,9 @@ def serve(config: AppConfig, clock: Clock, logs: Any, queues: list[str], stop: C
 class WorkerProcess:
     """`python -m simulator worker --processor stages` for every stage queue, as a separate OS process."""
 
-    def __init__(self, config: AppConfig, clock: ScaledClock, ready_timeout: float = 60.0) -> None:
+    def __init__(self, config: AppConfig, clock: ScaledClock, ready_timeout: float = 60.0,
+                 settings: BullSettings | None = None) -> None:
+        settings = settings or BullSettings()
         command = [
             sys.executable, "-m", "simulator", "worker", "--processor", "stages",
             "--redis-url", config.redis_url, "--prefix", config.prefix,
@@ -96,6 +98,7 @@ class WorkerProcess:
             "--release", config.release.name, "--fixes", ",".join(sorted(config.release.fixes)),
             "--search-quota", str(config.search_quota_per_minute),
             "--clock-scale", repr(clock.scale), "--clock-origin", repr(clock.origin),
+            "--lock-ms", str(settings.lock_duration), "--stalled-interval-ms", str(settings.stalled_interval),
         ]
         for queue in WORKER_QUEUES:
             command += ["--queue", queue]

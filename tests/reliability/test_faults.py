@@ -15,6 +15,7 @@ import redis
 from harness.isolation import Isolation, ScenarioEnv
 from harness.ledger import take_ledger
 from recovery_tools.urls import database_name
+from simulator.queues.bull_host import BullSettings
 from simulator.queues.registry import QUEUE_NAMES
 from simulator.release import HEALTHY
 from simulator.services.image_search import ImageSearchClient, ImageSearchError
@@ -56,8 +57,10 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 def test_worker_process_killed_mid_job_the_job_stalls_is_recovered_and_completes(scenario: ScenarioEnv) -> None:
+    # A 5 s lock checked every second: the dead worker's job is found within seconds, not Bull's 30-60 s.
+    quick = BullSettings(lock_duration=5000, stalled_interval=1000)
     with Simulation(scenario, release=HEALTHY, seed=11, worker_mode="process",
-                    search_quota_per_minute=SLOW_SEARCH_QUOTA) as sim:
+                    search_quota_per_minute=SLOW_SEARCH_QUOTA, bull_settings=quick) as sim:
         sim.upload_fake_pos(4, lines=3)
         sim.go_live()
         busy = wait_until(lambda: active_jobs(scenario).get("image-attachment"), "an image-attachment job in progress",
