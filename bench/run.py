@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import bull_ceiling, ceiling, compression, detect, features, scan, setup_costs, workflow
+from bench import bull_ceiling, ceiling, compression, detect, features, floor, scan, setup_costs, workflow
 from bench.results import Results
 from harness.backends import Backend, BackendConfig, open_backend
 from harness.isolation import Isolation
@@ -89,6 +89,7 @@ def _on_backend(server: Backend, sizes: Sizes, results: Results, say: Say) -> No
     isolation = Isolation(server.redis_url, server.database_url)
     try:
         _isolation(server, sizes, results, say)
+        _floor(isolation, sizes, results, say, ceiling_rate, total_concurrency)
         runs = {}
         for processes in (0, 1, 2):
             workers = f"{processes} worker process(es)" if processes else "in-process workers"
@@ -109,13 +110,37 @@ def _on_backend(server: Backend, sizes: Sizes, results: Results, say: Say) -> No
             results.add(f"{key}_ratio_to_bullmq", "workflow",
                         f"stage jobs/s ÷ BullMQ no-op ceiling, {measured.workers}",
                         measured.jobs_per_second / bullmq_rate * 100, "%")
+            if measured.cpu is not None and measured.cpu_ms_per_job is not None:
+                results.add(f"{key}_cpu_ms_per_job", "workflow",
+                            f"the machine's CPU per stage job, {measured.workers}", measured.cpu_ms_per_job, "ms")
+                results.add(f"{key}_cores_busy", "workflow", f"cores busy of {measured.cpu.cores}, {measured.workers}",
+                            measured.cpu.cores_busy, "cores")
         scaling = runs[2].jobs_per_second / runs[1].jobs_per_second
         results.add("workflow_scaling_2_vs_1", "workflow", "2 worker processes ÷ 1", scaling, "x",
                     goal=f">= {SCALING:g}x", met=scaling >= SCALING)
+        one = runs[1].cpu
+        if one is not None and one.cores_busy > 0:
+            # A second process can add only what the first left idle: the machine's cores over those it kept busy.
+            results.add("workflow_scaling_bound", "workflow", "most 2 processes can give ÷ 1 on this machine "
+                        "(cores ÷ cores busy with 1)", one.cores / one.cores_busy, "x")
         _compression(isolation, sizes, results, say)
     finally:
         isolation.close()
     _gate(server, sizes, results, say)
+
+
+def _floor(isolation: Isolation, sizes: Sizes, results: Results, say: Say, ceiling_rate: float,
+           concurrency: int) -> None:
+    chains = max(1, sizes.pos * 2)
+    say(f"floor: {chains} chains of {floor.STAGES} jobs, each one Postgres INSERT through the Bull host")
+    measured = floor.run_floor(isolation, chains=chains, concurrency=concurrency)
+    results.add("floor_jobs_per_s", "workflow", "floor: Bull host → Python → one INSERT → next job added",
+                measured.jobs_per_second, "jobs/s")
+    results.add("floor_ratio_to_ceiling", "workflow", "floor ÷ Node bull no-op ceiling (the best a stage job can do)",
+                measured.jobs_per_second / ceiling_rate * 100, "%")
+    if measured.cpu_ms_per_job is not None:
+        results.add("floor_cpu_ms_per_job", "workflow", "floor: the machine's CPU per job", measured.cpu_ms_per_job,
+                    "ms")
 
 
 def _scan(sizes: Sizes, results: Results, say: Say) -> None:

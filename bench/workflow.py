@@ -6,6 +6,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 
+from bench.machine_cpu import CpuUse, MachineCpu
 from harness.isolation import Isolation
 from simulator.release import HEALTHY
 from simulator.simulation import Simulation
@@ -22,6 +23,11 @@ class WorkflowRun:
     stage_jobs: int
     wall_seconds: float
     virtual_minutes: float
+    cpu: CpuUse | None = None  # the whole machine's CPU over the timed part
+
+    @property
+    def cpu_ms_per_job(self) -> float | None:
+        return self.cpu.busy_core_seconds / self.stage_jobs * 1000 if self.cpu and self.stage_jobs else None
 
     @property
     def pos_per_minute(self) -> float:
@@ -59,8 +65,9 @@ def run_workflow(isolation: Isolation, *, pos: int, lines: int, worker_processes
                 stack.callback(extra.close)
             sim.upload_fake_pos(pos, lines=lines)
             started_wall, started_virtual = time.perf_counter(), sim.clock.now()
-            finished = sim.run_until(sim.all_finished, within_virtual_minutes=within_virtual_minutes,
-                                     poll_wall_seconds=poll_wall_seconds)
+            with MachineCpu() as machine:
+                finished = sim.run_until(sim.all_finished, within_virtual_minutes=within_virtual_minutes,
+                                         poll_wall_seconds=poll_wall_seconds)
             wall = time.perf_counter() - started_wall
             virtual_minutes = (sim.clock.now() - started_virtual) / 60.0
             if not finished:
@@ -69,6 +76,6 @@ def run_workflow(isolation: Isolation, *, pos: int, lines: int, worker_processes
             stage_jobs = sum(sim.stage_runs().values())
         label = f"{worker_processes} worker process{'es' if worker_processes > 1 else ''}" if worker_processes \
             else "in-process workers"
-        return WorkflowRun(label, pos, stage_jobs, wall, virtual_minutes)
+        return WorkflowRun(label, pos, stage_jobs, wall, virtual_minutes, machine.use)
     finally:
         isolation.destroy(env)

@@ -23,8 +23,10 @@ FIGURES = {
     "isolation_template_s", "isolation_clone_ms", "isolation_destroy_ms", "isolation_create_tight_ms",
     "isolation_create_ms", "isolation_create_max_ms", "isolation_cycle_ms",
     *(f"workflow_p{n}_{what}" for n in (0, 1, 2)
-      for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling", "ratio_to_bullmq")),
-    "workflow_scaling_2_vs_1",
+      for what in ("pos_per_min", "jobs_per_s", "ratio_to_ceiling", "ratio_to_bullmq", "cpu_ms_per_job",
+                   "cores_busy")),
+    "workflow_scaling_2_vs_1", "workflow_scaling_bound",
+    "floor_jobs_per_s", "floor_ratio_to_ceiling", "floor_cpu_ms_per_job",
     "compression_x600_cron_share", "compression_x3600_cron_share", "compression_hours_per_s",
     "features_n1_s", "features_n2_s", "features_speedup", *(f"features_n1_{kind}_s" for kind in KINDS),
     "scan_files_per_s", "scan_ms_per_file", "scan_tool_startup_ms", "scan_per_file_vs_startup",
@@ -51,7 +53,8 @@ def test_tiny_run_writes_every_figure(backend_config: BackendConfig, tmp_path: P
         assert figure["value"] >= 0, key
     # Every measurement really did work: throughput and times are positive, the POs of each run finished.
     for key in ("bullmq_add_per_s", "bullmq_noop_per_s", "bull_noop_per_s", "bull_host_per_s",
-                "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s",
+                "workflow_p0_jobs_per_s", "workflow_p2_jobs_per_s", "floor_jobs_per_s", "floor_cpu_ms_per_job",
+                "workflow_p1_cores_busy", "workflow_scaling_bound",
                 "scan_files_per_s", "scan_tool_startup_ms", "detect_release_s",
                 "isolation_create_ms", "features_n1_s", "embedded_cold_start_s"):
         assert figures[key]["value"] > 0, key
