@@ -38,7 +38,7 @@ class FloorRun:
 
     @property
     def cpu_ms_per_job(self) -> float | None:
-        return self.cpu.busy_core_seconds / self.jobs * 1000 if self.cpu else None
+        return self.cpu.ms_per(self.jobs) if self.cpu else None
 
 
 class _Connections:
@@ -66,7 +66,11 @@ class _Connections:
 def run_floor(isolation: Isolation, *, chains: int, concurrency: int, timeout: float = 300.0) -> FloorRun:
     """`chains` chains of seven jobs, timed from the queues' resume until the last job of the last chain is done."""
     env = isolation.create("bench-floor")
-    connections = _Connections(env.database_url, CONNECTIONS)
+    try:
+        connections = _Connections(env.database_url, CONNECTIONS)
+    except BaseException:
+        isolation.destroy(env)
+        raise
     names = [f"stage-{number}" for number in range(STAGES)]
     left, all_done, lock = [chains * STAGES], threading.Event(), threading.Lock()
     host: BullHost | None = None

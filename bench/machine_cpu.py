@@ -33,6 +33,10 @@ class CpuUse:
     def cores_busy(self) -> float:
         return self.busy_core_seconds / self.wall_seconds if self.wall_seconds else 0.0
 
+    def ms_per(self, count: int) -> float | None:
+        """Busy CPU milliseconds per unit of work (a job), or None for no work."""
+        return self.busy_core_seconds / count * 1000 if count else None
+
 
 class MachineCpu:
     """`with MachineCpu() as cpu: ...` then `cpu.use`: what the machine spent while the block ran (None off Linux)."""

@@ -27,7 +27,7 @@ class WorkflowRun:
 
     @property
     def cpu_ms_per_job(self) -> float | None:
-        return self.cpu.busy_core_seconds / self.stage_jobs * 1000 if self.cpu and self.stage_jobs else None
+        return self.cpu.ms_per(self.stage_jobs) if self.cpu else None
 
     @property
     def pos_per_minute(self) -> float:
